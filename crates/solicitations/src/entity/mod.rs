@@ -1,0 +1,6 @@
+//! The solicitation tables.
+
+pub mod attachment;
+pub mod office;
+pub mod solicitation;
+pub mod version;
