@@ -1,0 +1,187 @@
+//! The router: routes, body limits, request ids, tracing, and the error renderer that turns
+//! every failed response (ours or the framework's rejections) into the CommonGrants error
+//! body for API callers or an HTML page for people.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use http_body_util::BodyExt;
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::TraceLayer;
+
+use crate::error::{ErrorBody, RenderedError};
+use crate::routes::{api, common_grants, health, pages};
+use crate::state::AppState;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Builds the whole application.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.max_body_bytes;
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/solicitations", get(pages::search_page))
+        .route("/solicitations/{id}", get(pages::detail_page))
+        .route("/solicitations/{id}/attachments/{attachment_id}", get(pages::download_attachment))
+        .route("/static/granary.css", get(pages::stylesheet))
+        .route("/healthz", get(health::healthz))
+        .route("/api/v1/solicitations", get(api::list))
+        .route("/api/v1/solicitations/{id}", get(api::get))
+        .route("/common-grants/opportunities", get(common_grants::list))
+        .route("/common-grants/opportunities/search", post(common_grants::search))
+        .route("/common-grants/opportunities/{opp_id}", get(common_grants::read))
+        .fallback(pages::not_found)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), render_errors))
+        .layer(middleware::from_fn(security_headers))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req
+                .extensions()
+                .get::<RequestId>()
+                .and_then(|r| r.header_value().to_str().ok())
+                .unwrap_or("-")
+                .to_string();
+            // The path only: query strings can carry search text people typed.
+            tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Whether the caller wants JSON rather than a page.
+fn wants_json(path: &str, accept: Option<&HeaderValue>) -> bool {
+    if path.starts_with("/api/") || path.starts_with("/common-grants") || path == "/healthz" {
+        return true;
+    }
+    accept
+        .and_then(|a| a.to_str().ok())
+        .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"))
+}
+
+fn heading(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "That request could not be understood",
+        403 => "You do not have access to this",
+        404 => "Not found",
+        405 => "That action is not allowed here",
+        409 => "That conflicts with the current state",
+        413 => "That is too large",
+        415 => "That kind of content is not accepted here",
+        422 => "Some fields need attention",
+        503 => "Temporarily unavailable",
+        _ if status.is_server_error() => "Something went wrong",
+        _ => "That did not work",
+    }
+}
+
+/// Renders failed responses for their audience.
+async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let json = wants_json(&path, req.headers().get(header::ACCEPT));
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let rendered = match parts.extensions.get::<RenderedError>() {
+        Some(r) => r.clone(),
+        None => {
+            // A framework rejection (bad JSON, bad query, body too large, wrong method):
+            // keep its explanation, which names the field and the reason.
+            let is_text = parts
+                .headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_none_or(|ct| ct.starts_with("text/plain"));
+            if !is_text {
+                return Response::from_parts(parts, body);
+            }
+            let bytes = match http_body_util::Limited::new(body, 16 * 1024)
+                .collect()
+                .await
+            {
+                Ok(c) => c.to_bytes(),
+                Err(_) => Default::default(),
+            };
+            let text = String::from_utf8_lossy(&bytes).trim().to_string();
+            let message = if text.is_empty() {
+                heading(status).to_string()
+            } else {
+                text
+            };
+            RenderedError {
+                status,
+                message,
+                fields: Vec::new(),
+            }
+        }
+    };
+    let mut message = rendered.message.clone();
+    if status.is_server_error() && !request_id.is_empty() {
+        message = format!("{message} (reference {request_id})");
+    }
+    let mut out = if json {
+        let errors: Vec<serde_json::Value> = if rendered.fields.is_empty() {
+            vec![serde_json::Value::String(message.clone())]
+        } else {
+            rendered
+                .fields
+                .iter()
+                .map(|f| serde_json::json!({ "field": f.field, "message": f.message }))
+                .collect()
+        };
+        let body = ErrorBody {
+            status: status.as_u16(),
+            message: &message,
+            errors,
+        };
+        (status, axum::Json(body)).into_response()
+    } else {
+        let html =
+            state
+                .views
+                .error_page(status.as_u16(), heading(status), &message, &rendered.fields);
+        (status, axum::response::Html(html)).into_response()
+    };
+    // Keep headers such as Allow (405) from the original response.
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+/// Headers every response carries.
+async fn security_headers(req: Request<Body>, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"),
+    );
+    resp
+}

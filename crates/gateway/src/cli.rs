@@ -1,0 +1,283 @@
+//! The `granary` command line: `serve` (with `--demo` for demo data), `migrate`, `seed`,
+//! and `audit verify`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use granary_core::db::{PoolSize, backend_name, connect, redact_url};
+use granary_core::time::{SharedClock, SystemClock};
+use granary_documents::{DocumentStore, LocalStore, S3Settings, S3Store};
+use granary_migrations::{Migrator, MigratorTrait};
+use sea_orm::DatabaseConnection;
+
+use crate::config::{Config, Overrides, StorageConfig};
+use crate::state::AppState;
+use crate::views::Views;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "granary",
+    version,
+    about = "Grant solicitations and microgrants for community safety"
+)]
+pub struct Cli {
+    /// A TOML configuration file (also GRANARY_CONFIG).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The address to listen on, such as 127.0.0.1:8080 (also GRANARY_BIND).
+    #[arg(long, global = true, value_name = "ADDR")]
+    pub bind: Option<String>,
+    /// The folder for the SQLite database and local documents (also GRANARY_DATA_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web server (applies pending migrations first).
+    Serve {
+        /// Load the demo data before serving.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Load the demo data (idempotent: running it twice changes nothing).
+    Seed,
+    /// Audit log tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Check that the audit log's hash chain is intact.
+    Verify,
+}
+
+/// Opened resources shared by the commands.
+pub struct Runtime {
+    pub config: Config,
+    pub db: DatabaseConnection,
+    pub store: Arc<dyn DocumentStore>,
+}
+
+/// Opens the database (creating the data folder for SQLite) and applies migrations.
+pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    if let Some(path) = config.sqlite_path()
+        && let Some(parent) = path.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create the data folder {}", parent.display()))?;
+    }
+    let url = config.effective_database_url();
+    let db = connect(&url, PoolSize(config.database_pool_size))
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact_url(&url)))?;
+    Migrator::up(&db, None)
+        .await
+        .context("applying database migrations")?;
+    Ok(db)
+}
+
+/// Opens the configured document store.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn DocumentStore>> {
+    Ok(match &config.storage {
+        StorageConfig::Local { root } => Arc::new(
+            LocalStore::new(root.clone(), config.max_upload_bytes)
+                .with_context(|| format!("cannot use the document folder {}", root.display()))?,
+        ),
+        StorageConfig::S3(s3) => {
+            let store = S3Store::new(S3Settings {
+                endpoint: s3.endpoint.clone(),
+                region: s3.region.clone(),
+                bucket: s3.bucket.clone(),
+                access_key_id: s3.access_key_id.clone(),
+                secret_access_key: s3.secret_access_key.expose().to_string(),
+                force_path_style: s3.path_style,
+                max_size: config.max_upload_bytes,
+                part_size: 0,
+            })
+            .context("configuring the S3 document store")?;
+            if let Err(e) = store.check().await {
+                tracing::warn!(error = %e, "the S3 document store is not reachable yet; /healthz will say so");
+            }
+            Arc::new(store)
+        }
+    })
+}
+
+async fn open(config: Config) -> anyhow::Result<Runtime> {
+    let db = open_database(&config).await?;
+    let store = open_store(&config).await?;
+    Ok(Runtime { config, db, store })
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
+}
+
+/// Runs the command line; returns the process exit code.
+pub async fn run(cli: Cli) -> std::process::ExitCode {
+    let overrides = Overrides {
+        config_file: cli.config.clone(),
+        bind: cli.bind.clone(),
+        data_dir: cli.data_dir.clone(),
+    };
+    let config = match Config::load(&overrides) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("granary: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    init_tracing(&config.log);
+    for w in &config.warnings {
+        tracing::warn!("{w}");
+    }
+    match execute(cli.command, config).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("granary: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[allow(clippy::print_stdout)]
+async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Migrate => {
+            let db = open_database(&config).await?;
+            println!("Database is up to date ({}).", describe_db(&config, &db));
+        }
+        Command::Seed => {
+            let rt = open(config).await?;
+            let r = crate::seed::seed_demo(&rt.db, &rt.store, chrono::Utc::now()).await?;
+            println!(
+                "Demo data: {} offices; {} solicitations added, {} already present.",
+                r.offices, r.created, r.skipped
+            );
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let db = open_database(&config).await?;
+            match granary_core::audit::verify(&db).await {
+                Ok(n) => println!("The audit log is intact: {n} entries, hash chain verified."),
+                Err(e) => anyhow::bail!("{e}"),
+            }
+        }
+        Command::Serve { demo } => serve(open(config).await?, demo).await?,
+    }
+    Ok(())
+}
+
+fn describe_db(config: &Config, db: &DatabaseConnection) -> String {
+    let backend = backend_name(db.get_database_backend());
+    match config.sqlite_path() {
+        Some(p) if config.database_url.is_none() => format!("{backend} at {}", p.display()),
+        _ => format!(
+            "{backend} at {}",
+            redact_url(&config.effective_database_url())
+        ),
+    }
+}
+
+/// Builds the shared state for the router.
+pub fn app_state(
+    db: DatabaseConnection,
+    store: Arc<dyn DocumentStore>,
+    clock: SharedClock,
+    config: &Config,
+) -> anyhow::Result<AppState> {
+    Ok(AppState {
+        db,
+        store,
+        views: Arc::new(Views::new().context("loading page templates")?),
+        clock,
+        public_url: config.public_url.clone(),
+        max_body_bytes: config.max_body_bytes,
+    })
+}
+
+#[allow(clippy::print_stdout)]
+async fn serve(rt: Runtime, demo: bool) -> anyhow::Result<()> {
+    let Runtime { config, db, store } = rt;
+    if demo {
+        let r = crate::seed::seed_demo(&db, &store, chrono::Utc::now()).await?;
+        tracing::info!(added = r.created, present = r.skipped, "demo data loaded");
+    }
+    let clock: SharedClock = Arc::new(SystemClock);
+    let closed = granary_solicitations::close_overdue(&db, clock.now()).await?;
+    if closed > 0 {
+        tracing::info!(closed, "closed solicitations whose deadline had passed");
+    }
+    let sweeper = {
+        let (db, clock) = (db.clone(), clock.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                if let Err(e) = granary_solicitations::close_overdue(&db, clock.now()).await {
+                    tracing::warn!(error = %e, "closing overdue solicitations failed; will retry");
+                }
+            }
+        })
+    };
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (is another program using it? choose another with --bind)",
+                config.bind
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    println!("Granary is running at http://{addr}/");
+    println!("  database:  {}", describe_db(&config, &db));
+    println!("  documents: {}", store.describe());
+    if demo {
+        println!("  demo data: loaded (see /solicitations)");
+    }
+    println!("Press Ctrl-C to stop.");
+    let state = app_state(db.clone(), store, clock, &config)?;
+    axum::serve(listener, crate::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    sweeper.abort();
+    let _ = db.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,7 @@
+//! The gateway's routes: public pages, the JSON API, the CommonGrants protocol, health.
+
+pub mod api;
+pub mod common_grants;
+pub mod health;
+pub mod pages;
+pub mod search_params;

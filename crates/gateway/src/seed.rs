@@ -1,0 +1,336 @@
+//! Demo data from `seed/demo.json`, compiled into the binary. Seeding is idempotent: a
+//! solicitation whose number already exists is left alone, so running it twice changes
+//! nothing. Dates in the file are relative to the day the seed runs, so the demo always shows
+//! open, forecasted and closed solicitations. Each solicitation is seeded in one transaction,
+//! with a generated summary attached through the document store.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use granary_core::Actor;
+use granary_core::db::begin_write;
+use granary_core::document_record::{self, NewDocument};
+use granary_core::id::DocumentId;
+use granary_core::time::{DEFAULT_TIME_ZONE, format_instant, instant_in_zone, parse_time_zone};
+use granary_documents::{DocumentKey, DocumentStore};
+use granary_solicitations::{
+    self as sol, OtherDate, SolicitationContent, SolicitationError, Transition,
+};
+use sea_orm::DatabaseConnection;
+use serde::Deserialize;
+
+/// The demo data shipped with Granary.
+pub const DEMO: &str = include_str!("../../../seed/demo.json");
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedFile {
+    offices: Vec<SeedOffice>,
+    solicitations: Vec<SeedSolicitation>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedOffice {
+    name: String,
+    kind: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedSolicitation {
+    office: String,
+    state: String,
+    opens_in_days: i64,
+    closes_in_days: i64,
+    close_time: String,
+    #[serde(default)]
+    other_dates: Vec<SeedDate>,
+    content: serde_json::Value,
+    #[serde(default)]
+    amendments: Vec<SeedAmendment>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedDate {
+    name: String,
+    in_days: i64,
+    time: String,
+    #[serde(default)]
+    description: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedAmendment {
+    change_summary: String,
+    closes_in_days: Option<i64>,
+    #[serde(default)]
+    content_patch: serde_json::Value,
+}
+
+/// What a seed run did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SeedReport {
+    pub offices: usize,
+    pub created: usize,
+    pub skipped: usize,
+}
+
+/// Why seeding failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error("the seed file is not valid: {0}")]
+    Format(String),
+    #[error("seeding {number}: {source}")]
+    Solicitation {
+        number: String,
+        source: SolicitationError,
+    },
+    #[error("storing the attachment of {number}: {message}")]
+    Attachment { number: String, message: String },
+}
+
+/// RFC 7386 JSON merge patch.
+fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    match patch {
+        serde_json::Value::Object(p) => {
+            if !target.is_object() {
+                *target = serde_json::Value::Object(Default::default());
+            }
+            if let serde_json::Value::Object(t) = target {
+                for (k, v) in p {
+                    if v.is_null() {
+                        t.remove(k);
+                    } else {
+                        merge_patch(t.entry(k.clone()).or_insert(serde_json::Value::Null), v);
+                    }
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
+fn local_time(s: &str) -> Result<NaiveTime, SeedError> {
+    NaiveTime::parse_from_str(s, "%H:%M")
+        .map_err(|_| SeedError::Format(format!("{s:?} is not a time like 23:59")))
+}
+
+/// Loads the demo data into the database and document store.
+pub async fn seed_demo(
+    db: &DatabaseConnection,
+    store: &Arc<dyn DocumentStore>,
+    now: DateTime<Utc>,
+) -> Result<SeedReport, SeedError> {
+    seed(db, store, DEMO, now).await
+}
+
+/// Loads seed data from JSON text.
+pub async fn seed(
+    db: &DatabaseConnection,
+    store: &Arc<dyn DocumentStore>,
+    json: &str,
+    now: DateTime<Utc>,
+) -> Result<SeedReport, SeedError> {
+    let file: SeedFile =
+        serde_json::from_str(json).map_err(|e| SeedError::Format(e.to_string()))?;
+    let actor = Actor::cli("seed");
+    let mut report = SeedReport::default();
+    let mut offices = std::collections::HashMap::new();
+    for o in &file.offices {
+        let office = sol::ensure_office(db, &actor, &o.name, &o.kind, now)
+            .await
+            .map_err(|source| SeedError::Solicitation {
+                number: o.name.clone(),
+                source,
+            })?;
+        offices.insert(o.name.clone(), office);
+        report.offices += 1;
+    }
+    for s in file.solicitations {
+        let mut content: SolicitationContent = serde_json::from_value(s.content.clone())
+            .map_err(|e| SeedError::Format(format!("content of a solicitation: {e}")))?;
+        let number = content.number.clone();
+        match sol::get_by_number(db, &number).await {
+            Ok(_) => {
+                report.skipped += 1;
+                continue;
+            }
+            Err(SolicitationError::NotFound(_)) => {}
+            Err(source) => return Err(SeedError::Solicitation { number, source }),
+        }
+        let office = offices.get(&s.office).ok_or_else(|| {
+            SeedError::Format(format!("{number}: no office named {:?}", s.office))
+        })?;
+        let tz = parse_time_zone(&content.dates.time_zone).unwrap_or(DEFAULT_TIME_ZONE);
+        let today = now.with_timezone(&tz).date_naive();
+        let day = |n: i64, t: NaiveTime| instant_in_zone(today + Duration::days(n), t, tz);
+        let opens_at = day(
+            s.opens_in_days,
+            NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default(),
+        );
+        let closes_at = day(s.closes_in_days, local_time(&s.close_time)?);
+        content.dates.opens_at = Some(opens_at);
+        content.dates.closes_at = Some(closes_at);
+        content.dates.other = s
+            .other_dates
+            .iter()
+            .map(|d| {
+                Ok(OtherDate {
+                    name: d.name.clone(),
+                    at: day(d.in_days, local_time(&d.time)?),
+                    description: d.description.clone(),
+                })
+            })
+            .collect::<Result<_, SeedError>>()?;
+
+        let fail = |source| SeedError::Solicitation {
+            number: number.clone(),
+            source,
+        };
+        let txn = begin_write(db).await.map_err(|e| fail(e.into()))?;
+        // Things that happened in the past are recorded at the time they happened.
+        let posted_at = if s.opens_in_days <= 0 {
+            opens_at.min(now)
+        } else {
+            now
+        };
+        let created = sol::create_draft(&txn, &actor, office.id, content.clone(), posted_at)
+            .await
+            .map_err(fail)?;
+        let id = created.id;
+        match s.state.as_str() {
+            "forecasted" => {
+                sol::transition(&txn, &actor, id, Transition::Forecast, posted_at)
+                    .await
+                    .map_err(fail)?;
+            }
+            "open" => {
+                sol::transition(&txn, &actor, id, Transition::Open, posted_at)
+                    .await
+                    .map_err(fail)?;
+            }
+            "closed" => {
+                sol::transition(&txn, &actor, id, Transition::Open, posted_at)
+                    .await
+                    .map_err(fail)?;
+                sol::transition(
+                    &txn,
+                    &Actor::System,
+                    id,
+                    Transition::Close,
+                    closes_at + Duration::seconds(1),
+                )
+                .await
+                .map_err(fail)?;
+            }
+            other => {
+                return Err(SeedError::Format(format!(
+                    "{number}: state {other:?} is not forecasted, open or closed"
+                )));
+            }
+        }
+        let mut current = content;
+        for a in &s.amendments {
+            let mut value =
+                serde_json::to_value(&current).map_err(|e| SeedError::Format(e.to_string()))?;
+            merge_patch(&mut value, &a.content_patch);
+            let mut next: SolicitationContent = serde_json::from_value(value)
+                .map_err(|e| SeedError::Format(format!("{number} amendment: {e}")))?;
+            if let Some(d) = a.closes_in_days {
+                next.dates.closes_at = Some(day(d, local_time(&s.close_time)?));
+            }
+            sol::amend(&txn, &actor, id, next.clone(), &a.change_summary, None, now)
+                .await
+                .map_err(fail)?;
+            current = next;
+        }
+        let summary = summary_text(&current, &office.name, tz);
+        let doc_id = DocumentId::new();
+        let key = DocumentKey::parse(&format!("solicitations/{id}/{doc_id}")).map_err(|e| {
+            SeedError::Attachment {
+                number: number.clone(),
+                message: e.to_string(),
+            }
+        })?;
+        let meta = store
+            .put(
+                &key,
+                Box::pin(std::io::Cursor::new(summary.into_bytes())),
+                Some("text/plain; charset=utf-8"),
+            )
+            .await
+            .map_err(|e| SeedError::Attachment {
+                number: number.clone(),
+                message: e.to_string(),
+            })?;
+        document_record::insert(
+            &txn,
+            NewDocument {
+                id: doc_id,
+                storage_key: key.as_str().to_string(),
+                filename: format!("{}-summary.txt", current.number),
+                content_type: "text/plain; charset=utf-8".into(),
+                size_bytes: meta.size,
+                sha256: meta.sha256,
+                uploaded_by: actor.audit_label(),
+            },
+            now,
+        )
+        .await
+        .map_err(|e| fail(e.into()))?;
+        sol::add_attachment(
+            &txn,
+            &actor,
+            id,
+            doc_id,
+            "Solicitation at a glance (plain text)",
+            now,
+        )
+        .await
+        .map_err(fail)?;
+        txn.commit().await.map_err(|e| fail(e.into()))?;
+        report.created += 1;
+    }
+    Ok(report)
+}
+
+/// A plain-text summary of a solicitation, attached to each demo solicitation.
+fn summary_text(c: &SolicitationContent, office: &str, tz: chrono_tz::Tz) -> String {
+    let mut out = format!(
+        "{}\n{}\nIssued by {}\n\n{}\n\n",
+        c.number, c.title, office, c.summary
+    );
+    if let Some(close) = c.dates.closes_at {
+        out.push_str(&format!("Deadline: {}\n", format_instant(close, tz)));
+    }
+    out.push_str(&format!(
+        "Funding: {} in total; awards up to {}\n\nScoring ({} points):\n",
+        c.funding.total_available, c.funding.award_ceiling, c.rubric.total_points
+    ));
+    for k in &c.rubric.criteria {
+        out.push_str(&format!("  - {} ({} points)\n", k.name, k.points));
+    }
+    if !c.priority_considerations.is_empty() {
+        out.push_str("\nPriority considerations:\n");
+        for p in &c.priority_considerations {
+            out.push_str(&format!("  - {}: {}\n", p.name, p.mechanism.describe()));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_patch;
+    use serde_json::json;
+
+    #[test]
+    fn merge_patch_follows_rfc_7386() {
+        let mut t = json!({"a": {"b": 1, "c": 2}, "d": [1, 2]});
+        merge_patch(&mut t, &json!({"a": {"b": null, "e": 3}, "d": [9]}));
+        assert_eq!(t, json!({"a": {"c": 2, "e": 3}, "d": [9]}));
+    }
+}

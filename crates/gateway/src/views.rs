@@ -1,0 +1,102 @@
+//! Page rendering. Templates are compiled into the binary from the workspace's `templates/`
+//! folder and registered once, in strict mode, with HTML escaping (the default). No template
+//! uses triple braces, and no helper disables escaping; a test checks both.
+
+use axum::response::Html;
+use handlebars::Handlebars;
+use serde::Serialize;
+
+use crate::error::AppError;
+
+/// Every template, by name, with its source.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("layout", include_str!("../../../templates/layout.hbs")),
+    ("home", include_str!("../../../templates/home.hbs")),
+    (
+        "solicitations",
+        include_str!("../../../templates/solicitations.hbs"),
+    ),
+    (
+        "solicitation",
+        include_str!("../../../templates/solicitation.hbs"),
+    ),
+    (
+        "solicitation_card",
+        include_str!("../../../templates/solicitation_card.hbs"),
+    ),
+    ("error", include_str!("../../../templates/error.hbs")),
+];
+
+/// The stylesheet, served at `/static/granary.css`.
+pub const STYLESHEET: &str = include_str!("../../../templates/static/granary.css");
+
+pub struct Views {
+    hb: Handlebars<'static>,
+}
+
+#[derive(Serialize)]
+struct Page<'a, T: Serialize> {
+    title: &'a str,
+    nav: &'a str,
+    body: &'a T,
+}
+
+impl Views {
+    pub fn new() -> Result<Views, handlebars::TemplateError> {
+        let mut hb = Handlebars::new();
+        hb.set_strict_mode(true);
+        hb.set_dev_mode(false);
+        for (name, src) in TEMPLATES {
+            hb.register_template_string(name, *src)?;
+        }
+        Ok(Views { hb })
+    }
+
+    /// Renders a page inside the layout. `nav` names the current section for the menu.
+    pub fn page<T: Serialize>(
+        &self,
+        template: &str,
+        title: &str,
+        nav: &str,
+        body: &T,
+    ) -> Result<Html<String>, AppError> {
+        let ctx = Page { title, nav, body };
+        self.hb
+            .render(template, &ctx)
+            .map(Html)
+            .map_err(|e| AppError::internal(format!("rendering {template}: {e}")))
+    }
+
+    /// Renders the error page; falls back to plain text if even that fails.
+    pub fn error_page(
+        &self,
+        status: u16,
+        heading: &str,
+        message: &str,
+        fields: &[granary_core::FieldError],
+    ) -> String {
+        #[derive(Serialize)]
+        struct E<'a> {
+            status: u16,
+            heading: &'a str,
+            message: &'a str,
+            fields: &'a [granary_core::FieldError],
+            has_fields: bool,
+        }
+        let body = E {
+            status,
+            heading,
+            message,
+            fields,
+            has_fields: !fields.is_empty(),
+        };
+        let ctx = Page {
+            title: heading,
+            nav: "",
+            body: &body,
+        };
+        self.hb
+            .render("error", &ctx)
+            .unwrap_or_else(|_| format!("{status} {heading}: {message}"))
+    }
+}

@@ -1,0 +1,9 @@
+//! End-to-end tests: the real router (pages, JSON API, CommonGrants) over a fresh database
+//! (SQLite, or PostgreSQL when GRANARY_TEST_DATABASE_URL is set) and a real document store
+//! (local files, or an S3 server started in the test).
+
+mod api;
+mod common_grants;
+mod pages;
+mod storage;
+mod support;

@@ -1,0 +1,168 @@
+//! Shared set-up: a seeded Granary behind its real router, and helpers to call it.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chrono::{DateTime, TimeZone, Utc};
+use granary_core::testing::TestDb;
+use granary_core::time::{FixedClock, SharedClock};
+use granary_documents::{DocumentStore, LocalStore, S3Settings, S3Store};
+use granary_gateway::AppState;
+use granary_gateway::views::Views;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+/// The instant the tests run at.
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 15, 0, 0).unwrap()
+}
+
+pub struct Granary {
+    pub db: TestDb,
+    pub store: Arc<dyn DocumentStore>,
+    pub clock: FixedClock,
+    pub router: Router,
+    _dirs: Vec<tempfile::TempDir>,
+    _server: Option<tokio::task::JoinHandle<()>>,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+}
+
+fn state(db: &TestDb, store: Arc<dyn DocumentStore>, clock: &FixedClock) -> AppState {
+    AppState {
+        db: db.db.clone(),
+        store,
+        views: Arc::new(Views::new().expect("templates load")),
+        clock: Arc::new(clock.clone()) as SharedClock,
+        public_url: "http://granary.test".into(),
+        max_body_bytes: 64 * 1024,
+    }
+}
+
+impl Granary {
+    /// A Granary with the demo data, on local files.
+    pub async fn demo() -> Granary {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn DocumentStore> =
+            Arc::new(LocalStore::new(dir.path().join("docs"), 10 * 1024 * 1024).unwrap());
+        Self::with_store(store, vec![dir], None, true).await
+    }
+
+    /// A Granary with no data, on local files.
+    pub async fn empty() -> Granary {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn DocumentStore> =
+            Arc::new(LocalStore::new(dir.path().join("docs"), 10 * 1024 * 1024).unwrap());
+        Self::with_store(store, vec![dir], None, false).await
+    }
+
+    /// A Granary with the demo data, on a real S3 server started for the test.
+    pub async fn demo_on_s3() -> Granary {
+        let dir = tempfile::tempdir().unwrap();
+        let (addr, server) =
+            granary_documents::testing::start_s3_server(&dir.path().join("s3")).await;
+        let s3 = S3Store::new(S3Settings {
+            endpoint: Some(format!("http://{addr}")),
+            region: "us-east-1".into(),
+            bucket: "granary-e2e".into(),
+            access_key_id: granary_documents::testing::ACCESS_KEY.into(),
+            secret_access_key: granary_documents::testing::SECRET_KEY.into(),
+            force_path_style: true,
+            max_size: 10 * 1024 * 1024,
+            part_size: 0,
+        })
+        .unwrap();
+        s3.ensure_bucket().await.unwrap();
+        Self::with_store(Arc::new(s3), vec![dir], Some(server), true).await
+    }
+
+    async fn with_store(
+        store: Arc<dyn DocumentStore>,
+        dirs: Vec<tempfile::TempDir>,
+        server: Option<tokio::task::JoinHandle<()>>,
+        seed: bool,
+    ) -> Granary {
+        let db = TestDb::new().await;
+        let clock = FixedClock::at(t0());
+        if seed {
+            let report = granary_gateway::seed::seed_demo(&db.db, &store, t0())
+                .await
+                .expect("demo data loads");
+            assert_eq!(report.created, 7);
+        }
+        let router = granary_gateway::router(state(&db, store.clone(), &clock));
+        Granary {
+            db,
+            store,
+            clock,
+            router,
+            _dirs: dirs,
+            _server: server,
+        }
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Reply {
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        Reply {
+            status,
+            content_type,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, uri: &str) -> Reply {
+        self.send(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+    }
+
+    pub async fn post_json(&self, uri: &str, body: &str) -> Reply {
+        self.send(
+            Request::post(uri)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// The id of a seeded solicitation by number.
+    pub async fn id_of(&self, number: &str) -> String {
+        granary_solicitations::get_by_number(&self.db.db, number)
+            .await
+            .unwrap()
+            .id
+            .to_string()
+    }
+}
