@@ -11,7 +11,7 @@ use granary_core::{Actor, Money};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, TransactionSession, TransactionTrait,
+    QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -186,8 +186,13 @@ async fn load_office<C: ConnectionTrait>(db: &C, id: OrganizationId) -> Result<o
         .ok_or_else(|| SolicitationError::OfficeNotFound(id.to_string()))
 }
 
-async fn load_row<C: ConnectionTrait>(db: &C, id: SolicitationId) -> Result<solicitation::Model> {
+/// Reads a solicitation's row and locks it until the transaction ends, so concurrent changes
+/// to the same solicitation (two officers, two gateways' deadline sweeps) take turns. On
+/// PostgreSQL this is `FOR UPDATE`; on SQLite the IMMEDIATE transaction already holds the
+/// database's write lock.
+async fn lock_row<C: ConnectionTrait>(db: &C, id: SolicitationId) -> Result<solicitation::Model> {
     solicitation::Entity::find_by_id(id.as_uuid())
+        .lock_exclusive()
         .one(db)
         .await?
         .ok_or_else(|| SolicitationError::NotFound(id.to_string()))
@@ -302,6 +307,7 @@ where
 {
     validate(&content, Status::Draft, now)?;
     let txn = begin_write(db).await?;
+    let row = lock_row(&txn, id).await?;
     let before = get(&txn, id).await?;
     if before.status != Status::Draft {
         return Err(SolicitationError::NotEditable {
@@ -315,7 +321,7 @@ where
         ));
     }
     let changed = changed_fields(&before.content, &content);
-    let mut am = load_row(&txn, id).await?.into_active_model();
+    let mut am = row.into_active_model();
     fill(&mut am, &content, &before.office.name);
     am.updated_at = Set(now.trunc_subsecs(6));
     let row = am
@@ -375,13 +381,14 @@ where
     C: ConnectionTrait + TransactionTrait,
 {
     let txn = begin_write(db).await?;
+    let row = lock_row(&txn, id).await?;
     let before = get(&txn, id).await?;
     let to = step.apply(before.status)?;
     if matches!(to, Status::Forecasted | Status::Open) {
         validate(&before.content, to, now)?;
     }
     let first_posting = before.status == Status::Draft;
-    let mut am = load_row(&txn, id).await?.into_active_model();
+    let mut am = row.into_active_model();
     am.status = Set(to.as_str().to_string());
     am.updated_at = Set(now.trunc_subsecs(6));
     if first_posting {
@@ -445,6 +452,7 @@ where
         ));
     }
     let txn = begin_write(db).await?;
+    let row = lock_row(&txn, id).await?;
     let before = get(&txn, id).await?;
     if !before.status.is_posted() {
         return Err(SolicitationError::NotEditable {
@@ -473,7 +481,7 @@ where
             "the amendment changes nothing",
         ));
     }
-    let mut am = load_row(&txn, id).await?.into_active_model();
+    let mut am = row.into_active_model();
     fill(&mut am, &content, &before.office.name);
     am.version = Set(before.version + 1);
     am.updated_at = Set(now.trunc_subsecs(6));

@@ -594,3 +594,47 @@ async fn attachments_come_and_go() {
         Err(SolicitationError::AttachmentNotFound(_))
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_amendments_from_the_same_version_conflict() {
+    let t = TestDb::new().await;
+    let office = office(&t).await;
+    let s = posted(&t, &office, "C-1", "Contested", |_| {}, Transition::Open).await;
+    let mut tasks = Vec::new();
+    for i in 0..4 {
+        let db = t.db.clone();
+        let mut c = s.content.clone();
+        c.summary = format!("Summary rewritten by officer {i}");
+        tasks.push(tokio::spawn(async move {
+            amend(
+                &db,
+                &officer(),
+                s.id,
+                c,
+                &format!("Officer {i} rewrote the summary"),
+                Some(1),
+                t0(),
+            )
+            .await
+        }));
+    }
+    let mut ok = 0;
+    let mut stale = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(a) => {
+                assert_eq!(a.version, 2);
+                ok += 1;
+            }
+            Err(SolicitationError::StaleVersion { current: 2, .. }) => stale += 1,
+            Err(e) => panic!("unexpected error: {e:?}"),
+        }
+    }
+    assert_eq!(
+        (ok, stale),
+        (1, 3),
+        "exactly one amendment wins; the others are told to reload"
+    );
+    assert_eq!(amendments(&t.db, s.id).await.unwrap().len(), 2);
+    audit::verify(&t.db).await.unwrap();
+}
