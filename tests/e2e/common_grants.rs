@@ -265,3 +265,22 @@ async fn search_refuses_bad_input_with_reasons() {
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(r.json()["status"], 413);
 }
+
+#[tokio::test]
+async fn other_dates_are_keyed_by_name() {
+    let g = Granary::demo().await;
+    let id = g.id_of("NNPC-2027-MG-90006").await;
+    let o = g
+        .get(&format!("/common-grants/opportunities/{id}"))
+        .await
+        .json()["data"]
+        .clone();
+    let other = o["keyDates"]["otherDates"].as_object().unwrap();
+    assert!(other.contains_key("openDate"), "{other:?}");
+    assert!(other.contains_key("periodOfPerformance"));
+    assert_eq!(other["periodOfPerformance"]["eventType"], "dateRange");
+    let info = &other["onlineInfoSession"];
+    assert_eq!(info["name"], "Online info session");
+    assert_eq!(info["eventType"], "singleDate");
+    assert_eq!(info["time"], "18:00:00");
+}

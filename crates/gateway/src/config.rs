@@ -252,7 +252,7 @@ impl Config {
             origin: raw
                 .get(key)
                 .map(|r| r.origin.clone())
-                .unwrap_or_else(|| "default".into()),
+                .unwrap_or_else(|| "not set".into()),
             message,
         };
         let text = |key: &str| {
@@ -325,7 +325,8 @@ impl Config {
             ));
         }
         let public_url = public_url.trim_end_matches('/').to_string();
-        let log = text("log").unwrap_or_else(|| "info".into());
+        // sqlx reports PostgreSQL notices ("already exists, skipping") at info; they are not news.
+        let log = text("log").unwrap_or_else(|| "info,sqlx=warn".into());
         if tracing_subscriber::EnvFilter::try_new(&log).is_err() {
             return Err(err(
                 "log",

@@ -69,6 +69,30 @@ fn single_date(name: &str, at: DateTime<Utc>, tz: Tz, description: &str) -> Valu
     e
 }
 
+/// A map key for an event name: "Online info session" becomes "onlineInfoSession".
+fn camel_key(name: &str) -> String {
+    let mut out = String::new();
+    let words = name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty());
+    for (i, word) in words.enumerate() {
+        let lower = word.to_ascii_lowercase();
+        let mut chars = lower.chars();
+        match chars.next() {
+            Some(f) if i > 0 => {
+                out.push(f.to_ascii_uppercase());
+                out.push_str(chars.as_str());
+            }
+            _ => out.push_str(&lower),
+        }
+    }
+    if out.is_empty() {
+        "event".to_string()
+    } else {
+        out
+    }
+}
+
 fn custom_field(name: &str, field_type: &str, value: Value, description: &str) -> Value {
     json!({ "name": name, "fieldType": field_type, "value": value, "description": description })
 }
@@ -149,11 +173,12 @@ pub fn opportunity(s: &Solicitation, now: DateTime<Utc>, public_url: &str) -> Va
             }),
         );
     }
-    for (i, d) in c.dates.other.iter().enumerate() {
-        other.insert(
-            format!("event{}", i + 1),
-            single_date(&d.name, d.at, tz, &d.description),
-        );
+    for d in &c.dates.other {
+        let mut key = camel_key(&d.name);
+        while other.contains_key(&key) {
+            key.push('_');
+        }
+        other.insert(key, single_date(&d.name, d.at, tz, &d.description));
     }
     if !other.is_empty() {
         key_dates.insert("otherDates".into(), Value::Object(other));
