@@ -10,6 +10,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http_body_util::BodyExt;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -38,6 +39,10 @@ pub fn router(state: AppState) -> Router {
         .route("/common-grants/opportunities/{opp_id}", get(common_grants::read))
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(body_limit))
+        // A bug in a handler becomes a 500 with a reference, not a dropped connection.
+        .layer(CatchPanicLayer::custom(|_| {
+            crate::error::AppError::internal("a request handler panicked").into_response()
+        }))
         .layer(middleware::from_fn_with_state(state.clone(), render_errors))
         .layer(middleware::from_fn(security_headers))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

@@ -83,10 +83,6 @@ pub struct SearchQuery {
     /// Only solicitations closing on or before this date (in the solicitation's zone, taken
     /// as the end of that day in the default zone).
     pub closing_before: Option<NaiveDate>,
-    /// Closing on or after this date.
-    pub closing_after: Option<NaiveDate>,
-    pub min_total: Option<granary_core::Money>,
-    pub max_total: Option<granary_core::Money>,
     pub close_range: Option<Range<DateTime<Utc>>>,
     pub total_range: Option<Range<granary_core::Money>>,
     pub floor_range: Option<Range<granary_core::Money>>,
@@ -105,9 +101,6 @@ impl Default for SearchQuery {
             statuses: Vec::new(),
             applicant_type: None,
             closing_before: None,
-            closing_after: None,
-            min_total: None,
-            max_total: None,
             close_range: None,
             total_range: None,
             floor_range: None,
@@ -219,19 +212,6 @@ pub async fn search<C: ConnectionTrait>(
     let tz = granary_core::time::DEFAULT_TIME_ZONE;
     if let Some(d) = q.closing_before {
         cond = cond.add(Col::ClosesAt.lte(end_of_day(d, tz)));
-    }
-    if let Some(d) = q.closing_after {
-        cond = cond.add(Col::ClosesAt.gte(granary_core::time::instant_in_zone(
-            d,
-            chrono::NaiveTime::MIN,
-            tz,
-        )));
-    }
-    if let Some(m) = q.min_total {
-        cond = cond.add(Col::TotalFundingCents.gte(m.cents()));
-    }
-    if let Some(m) = q.max_total {
-        cond = cond.add(Col::TotalFundingCents.lte(m.cents()));
     }
     if let Some(r) = q.close_range {
         cond = cond.add(range(Col::ClosesAt, r.min, r.max, r.inside));

@@ -30,7 +30,7 @@ pub fn validate(
         ready_to_forecast(content, now, &mut e);
     }
     if stage == Status::Open {
-        ready_to_open(content, now, &mut e);
+        ready_to_open(content, &mut e);
     }
     e.into_result()
 }
@@ -287,7 +287,7 @@ fn ready_to_forecast(c: &SolicitationContent, now: DateTime<Utc>, e: &mut Valida
 }
 
 /// What an open solicitation must have so people can apply and be scored.
-fn ready_to_open(c: &SolicitationContent, _now: DateTime<Utc>, e: &mut ValidationErrors) {
+fn ready_to_open(c: &SolicitationContent, e: &mut ValidationErrors) {
     if c.description.trim().is_empty() {
         e.add("description", "the full text is required before opening");
     }
