@@ -11,6 +11,7 @@ pub mod document_record;
 pub mod error;
 pub mod id;
 pub mod money;
+pub mod policy;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;
