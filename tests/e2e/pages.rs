@@ -287,3 +287,26 @@ fn templates_never_skip_escaping() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_route_that_skips_the_policy_cannot_answer() {
+    use axum::routing::get;
+    let g = Granary::empty().await;
+    // A handler that forgets to ask the policy, behind the real layers.
+    let careless = axum::Router::new().route("/careless", get(|| async { "secret things" }));
+    let router = granary_gateway::app::with_layers(careless, g.state());
+    let resp = tower::ServiceExt::oneshot(
+        router,
+        axum::http::Request::get("/careless")
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    assert!(!String::from_utf8_lossy(&body).contains("secret things"));
+}

@@ -118,6 +118,11 @@ impl Granary {
         }
     }
 
+    /// The shared state behind this Granary's router, for building variants of it.
+    pub fn state(&self) -> AppState {
+        state(&self.db, self.store.clone(), &self.clock)
+    }
+
     pub async fn send(&self, req: Request<Body>) -> Reply {
         let resp = self.router.clone().oneshot(req).await.unwrap();
         let status = resp.status();

@@ -1,14 +1,15 @@
-//! The router: routes, body limits, request ids, tracing, and the error renderer that turns
-//! every failed response (ours or the framework's rejections) into the CommonGrants error
-//! body for API callers or an HTML page for people.
+//! The router: every route declared once in `routes()`, behind the layers that give each
+//! request an id and a span, check CSRF, resolve who is asking, insist that the route asked
+//! the authorization policy, bound the body, and render failures for people (HTML) or
+//! programs (the CommonGrants error body).
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use http_body_util::BodyExt;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
@@ -22,28 +23,77 @@ use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// One route: its method and path (as axum spells it), and the handler.
+pub struct RouteDef {
+    pub method: Method,
+    pub path: &'static str,
+    pub handler: MethodRouter<AppState>,
+}
+
+fn route(method: Method, path: &'static str, handler: MethodRouter<AppState>) -> RouteDef {
+    RouteDef {
+        method,
+        path,
+        handler,
+    }
+}
+
+/// Every route Granary serves. The route × role test walks this list, so a route cannot be
+/// added without being tested against every role.
+pub fn routes() -> Vec<RouteDef> {
+    use Method as M;
+    vec![
+        route(M::GET, "/", get(pages::home)),
+        route(M::GET, "/solicitations", get(pages::search_page)),
+        route(M::GET, "/solicitations/{id}", get(pages::detail_page)),
+        route(
+            M::GET,
+            "/solicitations/{id}/attachments/{attachment_id}",
+            get(pages::download_attachment),
+        ),
+        route(M::GET, "/static/granary.css", get(pages::stylesheet)),
+        route(M::GET, "/healthz", get(health::healthz)),
+        route(M::GET, "/api/v1/solicitations", get(api::list)),
+        route(M::GET, "/api/v1/solicitations/{id}", get(api::get)),
+        route(
+            M::GET,
+            "/common-grants/opportunities",
+            get(common_grants::list),
+        ),
+        route(
+            M::POST,
+            "/common-grants/opportunities/search",
+            post(common_grants::search),
+        ),
+        route(
+            M::GET,
+            "/common-grants/opportunities/{opp_id}",
+            get(common_grants::read),
+        ),
+    ]
+}
+
 /// Builds the whole application.
 pub fn router(state: AppState) -> Router {
+    let mut r = Router::new();
+    for def in routes() {
+        r = r.route(def.path, def.handler);
+    }
+    with_layers(r.fallback(pages::not_found), state)
+}
+
+/// Puts the layers every route runs behind around a set of routes.
+pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
     let body_limit = state.max_body_bytes;
-    Router::new()
-        .route("/", get(pages::home))
-        .route("/solicitations", get(pages::search_page))
-        .route("/solicitations/{id}", get(pages::detail_page))
-        .route("/solicitations/{id}/attachments/{attachment_id}", get(pages::download_attachment))
-        .route("/static/granary.css", get(pages::stylesheet))
-        .route("/healthz", get(health::healthz))
-        .route("/api/v1/solicitations", get(api::list))
-        .route("/api/v1/solicitations/{id}", get(api::get))
-        .route("/common-grants/opportunities", get(common_grants::list))
-        .route("/common-grants/opportunities/search", post(common_grants::search))
-        .route("/common-grants/opportunities/{opp_id}", get(common_grants::read))
-        .fallback(pages::not_found)
+    routes
         .layer(DefaultBodyLimit::max(body_limit))
         // A bug in a handler becomes a 500 with a reference, not a dropped connection.
         .layer(CatchPanicLayer::custom(|_| {
             crate::error::AppError::internal("a request handler panicked").into_response()
         }))
         .layer(middleware::from_fn_with_state(state.clone(), render_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::auth::authenticate))
+        .layer(middleware::from_fn_with_state(state.clone(), crate::csrf::protect))
         .layer(middleware::from_fn(security_headers))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -73,6 +123,7 @@ fn wants_json(path: &str, accept: Option<&HeaderValue>) -> bool {
 fn heading(status: StatusCode) -> &'static str {
     match status.as_u16() {
         400 => "That request could not be understood",
+        401 => "Please sign in",
         403 => "You do not have access to this",
         404 => "Not found",
         405 => "That action is not allowed here",
@@ -80,6 +131,7 @@ fn heading(status: StatusCode) -> &'static str {
         413 => "That is too large",
         415 => "That kind of content is not accepted here",
         422 => "Some fields need attention",
+        429 => "Too many attempts",
         503 => "Temporarily unavailable",
         _ if status.is_server_error() => "Something went wrong",
         _ => "That did not work",
@@ -89,6 +141,11 @@ fn heading(status: StatusCode) -> &'static str {
 /// Renders failed responses for their audience.
 async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
     let json = wants_json(&path, req.headers().get(header::ACCEPT));
     let request_id = req
         .headers()
@@ -100,6 +157,12 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
     let status = resp.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return resp;
+    }
+    if status == StatusCode::UNAUTHORIZED && !json {
+        // People are sent to sign in, and brought back afterwards.
+        let next =
+            serde_urlencoded::to_string([("next", path_and_query.as_str())]).unwrap_or_default();
+        return axum::response::Redirect::to(&format!("/sign-in?{next}")).into_response();
     }
     let (parts, body) = resp.into_parts();
     let rendered = match parts.extensions.get::<RenderedError>() {
@@ -162,7 +225,13 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
                 .error_page(status.as_u16(), heading(status), &message, &rendered.fields);
         (status, axum::response::Html(html)).into_response()
     };
-    // Keep headers such as Allow (405) from the original response.
+    if status == StatusCode::UNAUTHORIZED {
+        out.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"granary\""),
+        );
+    }
+    // Keep headers such as Allow (405) and Retry-After (429) from the original response.
     for (name, value) in parts.headers.iter() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             out.headers_mut().insert(name.clone(), value.clone());
@@ -186,7 +255,9 @@ async fn security_headers(req: Request<Body>, next: Next) -> Response {
     );
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"),
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        ),
     );
     resp
 }

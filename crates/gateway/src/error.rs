@@ -35,6 +35,11 @@ impl AppError {
         Self::new(StatusCode::NOT_FOUND, what)
     }
 
+    /// The action needs a signed-in user (pages redirect to the sign-in page).
+    pub fn sign_in_required() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "Please sign in to continue.")
+    }
+
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
     }

@@ -25,6 +25,22 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/solicitation_card.hbs"),
     ),
     ("error", include_str!("../../../templates/error.hbs")),
+    ("sign_in", include_str!("../../../templates/sign_in.hbs")),
+    ("sign_up", include_str!("../../../templates/sign_up.hbs")),
+    (
+        "forgot_password",
+        include_str!("../../../templates/forgot_password.hbs"),
+    ),
+    (
+        "reset_password",
+        include_str!("../../../templates/reset_password.hbs"),
+    ),
+    ("notice", include_str!("../../../templates/notice.hbs")),
+    ("account", include_str!("../../../templates/account.hbs")),
+    (
+        "token_created",
+        include_str!("../../../templates/token_created.hbs"),
+    ),
 ];
 
 /// The stylesheet, served at `/static/granary.css`.
@@ -34,10 +50,19 @@ pub struct Views {
     hb: Handlebars<'static>,
 }
 
+/// What every page's frame shows: who is signed in, and the token forms must carry.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Chrome {
+    pub user_name: Option<String>,
+    pub csrf: String,
+}
+
 #[derive(Serialize)]
 struct Page<'a, T: Serialize> {
     title: &'a str,
     nav: &'a str,
+    user_name: Option<&'a str>,
+    csrf: &'a str,
     body: &'a T,
 }
 
@@ -55,12 +80,19 @@ impl Views {
     /// Renders a page inside the layout. `nav` names the current section for the menu.
     pub fn page<T: Serialize>(
         &self,
+        chrome: &Chrome,
         template: &str,
         title: &str,
         nav: &str,
         body: &T,
     ) -> Result<Html<String>, AppError> {
-        let ctx = Page { title, nav, body };
+        let ctx = Page {
+            title,
+            nav,
+            user_name: chrome.user_name.as_deref(),
+            csrf: &chrome.csrf,
+            body,
+        };
         self.hb
             .render(template, &ctx)
             .map(Html)
@@ -93,6 +125,8 @@ impl Views {
         let ctx = Page {
             title: heading,
             nav: "",
+            user_name: None,
+            csrf: "",
             body: &body,
         };
         self.hb

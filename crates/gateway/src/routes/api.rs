@@ -7,10 +7,12 @@ use axum::http::StatusCode;
 use granary_solicitations::{self as sol, Amendment, Solicitation, Status};
 use serde::Serialize;
 
+use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
-use crate::routes::pages::{parse_id, public_solicitation};
+use crate::routes::pages::{parse_id, visible_solicitation};
 use crate::routes::search_params::SearchParams;
 use crate::state::AppState;
+use granary_core::policy::Action;
 
 /// A solicitation as the API shows it: the stored model, plus its status as of now.
 #[derive(Serialize)]
@@ -59,9 +61,11 @@ fn view<'a>(state: &AppState, s: &'a Solicitation) -> ApiSolicitation<'a> {
 }
 
 pub async fn list(
+    auth: Auth,
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> AppResult<Json<serde_json::Value>> {
+    auth.require(&Action::ReadPublic)?;
     let params = SearchParams::from_query(raw.as_deref())
         .map_err(|f| AppError::invalid(StatusCode::BAD_REQUEST, f))?;
     let q = params
@@ -81,11 +85,12 @@ pub async fn list(
 }
 
 pub async fn get(
+    auth: Auth,
     State(state): State<AppState>,
     Path(raw): Path<String>,
 ) -> AppResult<Json<serde_json::Value>> {
     let id = parse_id(&raw)?;
-    let s = public_solicitation(&state, id).await?;
+    let s = visible_solicitation(&state, &auth, id).await?;
     let amendments = sol::amendments(&state.db, id).await?;
     let attachments = sol::attachments(&state.db, id)
         .await?

@@ -19,9 +19,11 @@ use granary_solicitations::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
-use crate::routes::pages::public_solicitation;
+use crate::routes::pages::visible_solicitation;
 use crate::state::AppState;
+use granary_core::policy::Action;
 
 const DEFAULT_PAGE_SIZE: u64 = 100;
 
@@ -314,9 +316,11 @@ fn pagination(p: &sol::Page<Solicitation>) -> Value {
 const PUBLIC: [Status; 3] = [Status::Forecasted, Status::Open, Status::Closed];
 
 pub async fn list(
+    auth: Auth,
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Json<Value>> {
+    auth.require(&Action::ReadPublic)?;
     let (page, page_size) = check_page(q.page, q.page_size)?;
     let now = state.now();
     let query = SearchQuery {
@@ -339,13 +343,14 @@ pub async fn list(
 }
 
 pub async fn read(
+    auth: Auth,
     State(state): State<AppState>,
     Path(opp_id): Path<String>,
 ) -> AppResult<Json<Value>> {
     let id = opp_id
         .parse()
         .map_err(|_| AppError::not_found(format!("No opportunity has the id {opp_id:?}")))?;
-    let s = public_solicitation(&state, id).await?;
+    let s = visible_solicitation(&state, &auth, id).await?;
     Ok(Json(json!({
         "status": 200,
         "message": "Opportunity fetched successfully",
@@ -474,9 +479,11 @@ fn date_bound(
 }
 
 pub async fn search(
+    auth: Auth,
     State(state): State<AppState>,
     Json(body): Json<SearchBody>,
 ) -> AppResult<Json<Value>> {
+    auth.require(&Action::ReadPublic)?;
     let now = state.now();
     let (page, page_size) = check_page(
         body.pagination.as_ref().and_then(|p| p.page),

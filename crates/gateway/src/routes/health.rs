@@ -7,9 +7,17 @@ use axum::http::StatusCode;
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
+use granary_core::policy::Action;
+
+use crate::auth::Auth;
+use crate::error::AppError;
 use crate::state::AppState;
 
-pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
+pub async fn healthz(
+    auth: Auth,
+    State(state): State<AppState>,
+) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
+    auth.require(&Action::ReadPublic)?;
     let db = tokio::time::timeout(
         std::time::Duration::from_secs(5),
         state.db.execute_unprepared("SELECT 1"),
@@ -26,7 +34,7 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<serde_j
     }
     let ok = database && documents;
     let word = |b: bool| if b { "ok" } else { "unavailable" };
-    (
+    Ok((
         if ok {
             StatusCode::OK
         } else {
@@ -37,5 +45,5 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<serde_j
             "database": word(database),
             "documents": word(documents),
         })),
-    )
+    ))
 }

@@ -12,6 +12,9 @@ use granary_solicitations::{
 use serde::Serialize;
 use tokio_util::io::ReaderStream;
 
+use granary_core::policy::{Action, Visibility};
+
+use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
 use crate::routes::search_params::SearchParams;
 use crate::state::AppState;
@@ -23,14 +26,31 @@ pub fn parse_id(raw: &str) -> AppResult<SolicitationId> {
         .map_err(|_| AppError::not_found(format!("There is no solicitation {raw:?}.")))
 }
 
-/// A solicitation the public may see (not a draft).
-pub async fn public_solicitation(state: &AppState, id: SolicitationId) -> AppResult<Solicitation> {
-    match sol::get(&state.db, id).await {
-        Ok(s) if s.status.is_public() => Ok(s),
-        Ok(_) | Err(sol::SolicitationError::NotFound(_)) => Err(AppError::not_found(format!(
-            "There is no solicitation {id}."
-        ))),
-        Err(e) => Err(e.into()),
+/// A solicitation the caller may see: posted ones to everyone, drafts to the issuing office.
+/// Anything else is "not found", so the existence of a draft is not revealed.
+pub async fn visible_solicitation(
+    state: &AppState,
+    auth: &Auth,
+    id: SolicitationId,
+) -> AppResult<Solicitation> {
+    let not_found = || AppError::not_found(format!("There is no solicitation {id}."));
+    let s = match sol::get(&state.db, id).await {
+        Ok(s) => s,
+        Err(sol::SolicitationError::NotFound(_)) => return Err(not_found()),
+        Err(e) => return Err(e.into()),
+    };
+    let visibility = if s.status.is_public() {
+        Visibility::Public
+    } else {
+        Visibility::Draft
+    };
+    if auth.allows(&Action::ReadSolicitation {
+        office: s.office.id,
+        visibility,
+    }) {
+        Ok(s)
+    } else {
+        Err(not_found())
     }
 }
 
@@ -43,7 +63,8 @@ struct Home {
     areas: Vec<view_models::Labelled>,
 }
 
-pub async fn home(State(state): State<AppState>) -> AppResult<Html<String>> {
+pub async fn home(auth: Auth, State(state): State<AppState>) -> AppResult<Html<String>> {
+    auth.require(&Action::ReadPublic)?;
     let now = state.now();
     let q = |status| SearchQuery {
         statuses: vec![status],
@@ -74,6 +95,7 @@ pub async fn home(State(state): State<AppState>) -> AppResult<Html<String>> {
             .collect(),
     };
     state.views.page(
+        &auth.chrome(),
         "home",
         "Granary: grants for community safety",
         "home",
@@ -122,9 +144,11 @@ fn choices<T: Copy>(
 }
 
 pub async fn search_page(
+    auth: Auth,
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
+    auth.require(&Action::ReadPublic)?;
     let now = state.now();
     let (params, mut errors) = match SearchParams::from_query(raw.as_deref()) {
         Ok(p) => (p, Vec::new()),
@@ -220,33 +244,43 @@ pub async fn search_page(
     } else {
         StatusCode::OK
     };
-    let html = state
-        .views
-        .page("solicitations", "Find funding", "solicitations", &body)?;
+    let html = state.views.page(
+        &auth.chrome(),
+        "solicitations",
+        "Find funding",
+        "solicitations",
+        &body,
+    )?;
     Ok((status, html).into_response())
 }
 
 pub async fn detail_page(
+    auth: Auth,
     State(state): State<AppState>,
     Path(raw): Path<String>,
 ) -> AppResult<Html<String>> {
     let id = parse_id(&raw)?;
-    let s = public_solicitation(&state, id).await?;
+    let s = visible_solicitation(&state, &auth, id).await?;
     let amendments = sol::amendments(&state.db, id).await?;
     let attachments = sol::attachments(&state.db, id).await?;
     let body = view_models::detail(&s, &amendments, &attachments, state.now());
-    state
-        .views
-        .page("solicitation", &s.content.title, "solicitations", &body)
+    state.views.page(
+        &auth.chrome(),
+        "solicitation",
+        &s.content.title,
+        "solicitations",
+        &body,
+    )
 }
 
 /// Streams an attachment from the document store; the body is never held whole in memory.
 pub async fn download_attachment(
+    auth: Auth,
     State(state): State<AppState>,
     Path((raw, attachment_id)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let id = parse_id(&raw)?;
-    public_solicitation(&state, id).await?;
+    visible_solicitation(&state, &auth, id).await?;
     let attachment_id: uuid::Uuid = attachment_id
         .parse()
         .map_err(|_| AppError::not_found("There is no such attachment."))?;
@@ -289,14 +323,16 @@ pub async fn download_attachment(
     Ok(resp)
 }
 
-pub async fn stylesheet() -> impl IntoResponse {
-    (
+pub async fn stylesheet(auth: Auth) -> AppResult<Response> {
+    auth.require(&Action::ReadPublic)?;
+    Ok((
         [
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         crate::views::STYLESHEET,
     )
+        .into_response())
 }
 
 pub async fn not_found() -> AppError {
