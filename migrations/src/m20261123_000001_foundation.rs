@@ -195,14 +195,8 @@ impl MigrationTrait for Migration {
             ("ix_audit_log_actor", AuditLog::Actor),
             ("ix_audit_log_occurred_at", AuditLog::OccurredAt),
         ] {
-            m.create_index(
-                Index::create()
-                    .name(name)
-                    .table(AuditLog::Table)
-                    .col(col)
-                    .to_owned(),
-            )
-            .await?;
+            m.create_index(Index::create().name(name).table(AuditLog::Table).col(col).to_owned())
+                .await?;
         }
 
         m.create_table(
@@ -260,13 +254,7 @@ impl MigrationTrait for Migration {
                 .check(Expr::col(Solicitations::TotalFundingCents).gte(0))
                 .check(cents_check(Solicitations::AwardFloorCents))
                 .check(Expr::col(Solicitations::AwardCeilingCents).gte(0))
-                .check(Expr::col(Solicitations::Status).is_in([
-                    "draft",
-                    "forecasted",
-                    "open",
-                    "closed",
-                    "archived",
-                ]))
+                .check(Expr::col(Solicitations::Status).is_in(["draft", "forecasted", "open", "closed", "archived"]))
                 .foreign_key(
                     ForeignKey::create()
                         .from(Solicitations::Table, Solicitations::IssuingOfficeId)
@@ -303,10 +291,7 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone(SolicitationVersions::CreatedAt))
                 .foreign_key(
                     ForeignKey::create()
-                        .from(
-                            SolicitationVersions::Table,
-                            SolicitationVersions::SolicitationId,
-                        )
+                        .from(SolicitationVersions::Table, SolicitationVersions::SolicitationId)
                         .to(Solicitations::Table, Solicitations::Id)
                         .on_delete(ForeignKeyAction::Cascade),
                 )
@@ -332,24 +317,16 @@ impl MigrationTrait for Migration {
                 .col(uuid(SolicitationAttachments::DocumentId))
                 .col(string_len(SolicitationAttachments::Title, 255))
                 .col(timestamp_with_time_zone(SolicitationAttachments::CreatedAt))
-                .col(timestamp_with_time_zone_null(
-                    SolicitationAttachments::RemovedAt,
-                ))
+                .col(timestamp_with_time_zone_null(SolicitationAttachments::RemovedAt))
                 .foreign_key(
                     ForeignKey::create()
-                        .from(
-                            SolicitationAttachments::Table,
-                            SolicitationAttachments::SolicitationId,
-                        )
+                        .from(SolicitationAttachments::Table, SolicitationAttachments::SolicitationId)
                         .to(Solicitations::Table, Solicitations::Id)
                         .on_delete(ForeignKeyAction::Cascade),
                 )
                 .foreign_key(
                     ForeignKey::create()
-                        .from(
-                            SolicitationAttachments::Table,
-                            SolicitationAttachments::DocumentId,
-                        )
+                        .from(SolicitationAttachments::Table, SolicitationAttachments::DocumentId)
                         .to(Documents::Table, Documents::Id)
                         .on_delete(ForeignKeyAction::Restrict),
                 )
@@ -368,21 +345,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(
-            Table::drop()
-                .table(SolicitationAttachments::Table)
-                .to_owned(),
-        )
-        .await?;
+        m.drop_table(Table::drop().table(SolicitationAttachments::Table).to_owned())
+            .await?;
         m.drop_table(Table::drop().table(SolicitationVersions::Table).to_owned())
             .await?;
         m.drop_table(Table::drop().table(Solicitations::Table).to_owned())
             .await?;
-        m.drop_table(Table::drop().table(Documents::Table).to_owned())
-            .await?;
-        m.drop_table(Table::drop().table(AuditLog::Table).to_owned())
-            .await?;
-        m.drop_table(Table::drop().table(Organizations::Table).to_owned())
-            .await
+        m.drop_table(Table::drop().table(Documents::Table).to_owned()).await?;
+        m.drop_table(Table::drop().table(AuditLog::Table).to_owned()).await?;
+        m.drop_table(Table::drop().table(Organizations::Table).to_owned()).await
     }
 }

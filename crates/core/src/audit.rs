@@ -7,8 +7,8 @@ mod entity;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement, TransactionSession, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement, TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -59,12 +59,7 @@ impl AuditEvent {
 /// plain connection). Appends are serialized: on PostgreSQL by a transaction-scoped advisory
 /// lock, on SQLite by the write lock that the IMMEDIATE transaction holds, so the chain
 /// never forks.
-pub async fn record<C>(
-    db: &C,
-    actor: &Actor,
-    event: AuditEvent,
-    at: DateTime<Utc>,
-) -> Result<AuditEntry, DbErr>
+pub async fn record<C>(db: &C, actor: &Actor, event: AuditEvent, at: DateTime<Utc>) -> Result<AuditEntry, DbErr>
 where
     C: ConnectionTrait + TransactionTrait,
 {
@@ -120,9 +115,7 @@ where
 /// The SHA-256 of an entry's content and its predecessor's hash, in lowercase hex.
 pub fn entry_hash(e: &AuditEntry) -> String {
     let mut h = Sha256::new();
-    let at = e
-        .occurred_at
-        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let at = e.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     for part in [
         e.seq.to_string().as_str(),
         at.as_str(),
@@ -146,9 +139,7 @@ pub fn entry_hash(e: &AuditEntry) -> String {
 pub enum ChainError {
     #[error("audit entry {seq} was altered: its content no longer matches its hash")]
     Altered { seq: i64 },
-    #[error(
-        "audit entry {seq} does not follow entry {expected_prev}: an entry was removed or reordered"
-    )]
+    #[error("audit entry {seq} does not follow entry {expected_prev}: an entry was removed or reordered")]
     Broken { seq: i64, expected_prev: i64 },
     #[error("the audit log could not be read: {0}")]
     Unreadable(String),
@@ -219,10 +210,7 @@ pub async fn find<C: ConnectionTrait>(db: &C, q: &AuditQuery) -> Result<Vec<Audi
         sel = sel.filter(AuditColumn::OccurredAt.lt(u));
     }
     let limit = if q.limit == 0 { 100 } else { q.limit.min(1000) };
-    sel.order_by_desc(AuditColumn::Seq)
-        .limit(limit)
-        .all(db)
-        .await
+    sel.order_by_desc(AuditColumn::Seq).limit(limit).all(db).await
 }
 
 /// The number of entries in the log.

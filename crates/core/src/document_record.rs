@@ -41,11 +41,7 @@ pub struct NewDocument {
 }
 
 /// Records a stored document.
-pub async fn insert<C: ConnectionTrait>(
-    db: &C,
-    d: NewDocument,
-    at: DateTime<Utc>,
-) -> Result<Model, DbErr> {
+pub async fn insert<C: ConnectionTrait>(db: &C, d: NewDocument, at: DateTime<Utc>) -> Result<Model, DbErr> {
     let am = ActiveModel {
         id: Set(d.id.as_uuid()),
         storage_key: Set(d.storage_key),

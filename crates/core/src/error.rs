@@ -57,20 +57,13 @@ impl ValidationErrors {
         if self.0.is_empty() { Ok(()) } else { Err(self) }
     }
     pub fn for_field(&self, field: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
+        self.0.iter().find(|e| e.field == field).map(|e| e.message.as_str())
     }
 }
 
 impl std::fmt::Display for ValidationErrors {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let parts: Vec<String> = self
-            .0
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect();
+        let parts: Vec<String> = self.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
         f.write_str(&parts.join("; "))
     }
 }
@@ -82,7 +75,6 @@ impl std::error::Error for ValidationErrors {}
 pub fn is_constraint_violation(err: &sea_orm::DbErr) -> bool {
     matches!(
         err.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-            | Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) | Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))
     )
 }

@@ -155,16 +155,14 @@ impl Add for Money {
     type Output = Money;
     /// Panics only beyond a trillion dollars; use `checked_add` for untrusted sums.
     fn add(self, rhs: Money) -> Money {
-        self.checked_add(rhs)
-            .expect("money sum beyond the supported range")
+        self.checked_add(rhs).expect("money sum beyond the supported range")
     }
 }
 
 impl Sub for Money {
     type Output = Money;
     fn sub(self, rhs: Money) -> Money {
-        Money::from_cents(self.cents() - rhs.cents())
-            .expect("money difference beyond the supported range")
+        Money::from_cents(self.cents() - rhs.cents()).expect("money difference beyond the supported range")
     }
 }
 
@@ -227,10 +225,7 @@ mod tests {
         assert_eq!("abc".parse::<Money>(), Err(MoneyError::NotANumber));
         assert_eq!("".parse::<Money>(), Err(MoneyError::NotANumber));
         assert_eq!("1e5".parse::<Money>(), Err(MoneyError::NotANumber));
-        assert_eq!(
-            "99999999999999999".parse::<Money>(),
-            Err(MoneyError::TooLarge)
-        );
+        assert_eq!("99999999999999999".parse::<Money>(), Err(MoneyError::TooLarge));
     }
 
     #[test]
@@ -246,10 +241,7 @@ mod tests {
 
     #[test]
     fn displays_for_people() {
-        assert_eq!(
-            Money::from_cents(125_000_000).unwrap().display(),
-            "$1,250,000"
-        );
+        assert_eq!(Money::from_cents(125_000_000).unwrap().display(), "$1,250,000");
         assert_eq!(Money::from_cents(5).unwrap().display(), "$0.05");
         assert_eq!(Money::from_cents(-123_456).unwrap().display(), "-$1,234.56");
     }

@@ -43,9 +43,7 @@ impl TestDb {
     async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("temporary folder for the test database");
         let url = sqlite_url(&dir.path().join("granary-test.db"));
-        let db = connect(&url, PoolSize(4))
-            .await
-            .expect("open SQLite test database");
+        let db = connect(&url, PoolSize(4)).await.expect("open SQLite test database");
         TestDb {
             db,
             url,
@@ -56,9 +54,9 @@ impl TestDb {
 
     async fn postgres(server: &str) -> TestDb {
         let name = format!("granary_test_{}", uuid::Uuid::now_v7().simple());
-        let admin = connect(server, PoolSize(1)).await.unwrap_or_else(|e| {
-            panic!("cannot reach the PostgreSQL server named by {TEST_DATABASE_URL}: {e}")
-        });
+        let admin = connect(server, PoolSize(1))
+            .await
+            .unwrap_or_else(|e| panic!("cannot reach the PostgreSQL server named by {TEST_DATABASE_URL}: {e}"));
         admin
             .execute_raw(Statement::from_string(
                 DbBackend::Postgres,
@@ -94,9 +92,7 @@ impl Drop for TestDb {
         // private runtime on its own thread, with a connection of its own; FORCE ends the
         // test's still-open connections.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
             if let Ok(rt) = rt {
                 rt.block_on(async move {
                     if let Ok(admin) = connect(&server, PoolSize(1)).await {

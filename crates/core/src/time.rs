@@ -17,9 +17,7 @@ pub struct UnknownTimeZone(pub String);
 
 /// Parses an IANA time-zone name.
 pub fn parse_time_zone(name: &str) -> Result<Tz, UnknownTimeZone> {
-    name.trim()
-        .parse::<Tz>()
-        .map_err(|_| UnknownTimeZone(name.to_string()))
+    name.trim().parse::<Tz>().map_err(|_| UnknownTimeZone(name.to_string()))
 }
 
 /// The instant of a wall-clock date and time in a zone. For a time that falls in a
@@ -39,11 +37,7 @@ pub fn instant_in_zone(date: NaiveDate, time: NaiveTime, tz: Tz) -> DateTime<Utc
 
 /// The usual deadline of a notice of funding: 11:59 pm on the given date in the zone.
 pub fn end_of_day_deadline(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
-    instant_in_zone(
-        date,
-        NaiveTime::from_hms_opt(23, 59, 0).unwrap_or_default(),
-        tz,
-    )
+    instant_in_zone(date, NaiveTime::from_hms_opt(23, 59, 0).unwrap_or_default(), tz)
 }
 
 /// "November 30, 2026, 11:59 pm EST".
@@ -51,11 +45,7 @@ pub fn format_instant(at: DateTime<Utc>, tz: Tz) -> String {
     let local = at.with_timezone(&tz);
     let hour = local.format("%-I:%M").to_string();
     let ampm = local.format("%P").to_string();
-    format!(
-        "{}, {hour} {ampm} {}",
-        local.format("%B %-d, %Y"),
-        local.format("%Z")
-    )
+    format!("{}, {hour} {ampm} {}", local.format("%B %-d, %Y"), local.format("%Z"))
 }
 
 /// "November 30, 2026".
@@ -138,18 +128,9 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(2026, 12, 15).unwrap();
         let at = end_of_day_deadline(d, DEFAULT_TIME_ZONE);
         assert_eq!(at.to_rfc3339(), "2026-12-16T04:59:00+00:00");
-        assert_eq!(
-            format_instant(at, DEFAULT_TIME_ZONE),
-            "December 15, 2026, 11:59 pm EST"
-        );
-        let summer = end_of_day_deadline(
-            NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(),
-            DEFAULT_TIME_ZONE,
-        );
-        assert_eq!(
-            format_instant(summer, DEFAULT_TIME_ZONE),
-            "July 1, 2026, 11:59 pm EDT"
-        );
+        assert_eq!(format_instant(at, DEFAULT_TIME_ZONE), "December 15, 2026, 11:59 pm EST");
+        let summer = end_of_day_deadline(NaiveDate::from_ymd_opt(2026, 7, 1).unwrap(), DEFAULT_TIME_ZONE);
+        assert_eq!(format_instant(summer, DEFAULT_TIME_ZONE), "July 1, 2026, 11:59 pm EDT");
     }
 
     #[test]
@@ -169,10 +150,7 @@ mod tests {
         );
         assert_eq!(time_left(now, now + Duration::days(1)), "1 day");
         assert_eq!(time_left(now, now + Duration::minutes(35)), "35 minutes");
-        assert_eq!(
-            time_left(now, now + Duration::seconds(20)),
-            "less than a minute"
-        );
+        assert_eq!(time_left(now, now + Duration::seconds(20)), "less than a minute");
         assert_eq!(time_left(now, now - Duration::seconds(1)), "closed");
     }
 
@@ -180,10 +158,7 @@ mod tests {
     fn unknown_zone_is_named() {
         let e = parse_time_zone("Mars/Olympus").unwrap_err();
         assert!(e.to_string().contains("Mars/Olympus"));
-        assert_eq!(
-            parse_time_zone("America/Chicago").unwrap(),
-            chrono_tz::America::Chicago
-        );
+        assert_eq!(parse_time_zone("America/Chicago").unwrap(), chrono_tz::America::Chicago);
     }
 
     #[test]

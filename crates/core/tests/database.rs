@@ -57,14 +57,10 @@ async fn money_round_trips_exactly() {
         _ => "SELECT annual_budget_cents FROM organizations WHERE id = ?",
     };
     let row =
-        t.db.query_one_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [Value::from(id)],
-        ))
-        .await
-        .unwrap()
-        .unwrap();
+        t.db.query_one_raw(Statement::from_sql_and_values(backend, sql, [Value::from(id)]))
+            .await
+            .unwrap()
+            .unwrap();
     let cents: i64 = row.try_get("", "annual_budget_cents").unwrap();
     assert_eq!(Money::from_cents(cents).unwrap(), big);
 }
@@ -79,9 +75,7 @@ async fn migrations_go_up_down_and_up_again() {
             .unwrap()
             .is_empty()
     );
-    granary_migrations::Migrator::down(&t.db, None)
-        .await
-        .unwrap();
+    granary_migrations::Migrator::down(&t.db, None).await.unwrap();
     granary_migrations::Migrator::up(&t.db, None).await.unwrap();
     // Running again is a no-op.
     granary_migrations::Migrator::up(&t.db, None).await.unwrap();
@@ -123,10 +117,7 @@ async fn audit_chain_verifies_and_detects_tampering() {
     t.db.execute_unprepared(r#"UPDATE audit_log SET after_json = '{"version":99}' WHERE seq = 3"#)
         .await
         .unwrap();
-    assert_eq!(
-        audit::verify(&t.db).await,
-        Err(ChainError::Altered { seq: 3 })
-    );
+    assert_eq!(audit::verify(&t.db).await, Err(ChainError::Altered { seq: 3 }));
     t.db.execute_unprepared(r#"UPDATE audit_log SET after_json = '{"version":3}' WHERE seq = 3"#)
         .await
         .unwrap();

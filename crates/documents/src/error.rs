@@ -26,9 +26,7 @@ pub enum DocumentError {
 impl DocumentError {
     /// An [`DocumentError::Unavailable`] with the given human-readable reason.
     pub fn unavailable(reason: impl Into<String>) -> Self {
-        Self::Unavailable {
-            reason: reason.into(),
-        }
+        Self::Unavailable { reason: reason.into() }
     }
 
     /// True for [`DocumentError::NotFound`].

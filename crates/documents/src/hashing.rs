@@ -50,20 +50,14 @@ mod tests {
         counter.update(b"world").unwrap();
         let (size, sha) = counter.finish();
         assert_eq!(size, 11);
-        assert_eq!(
-            sha,
-            "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
-        );
+        assert_eq!(sha, "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
     }
 
     #[test]
     fn empty_body_hash() {
         let (size, sha) = HashingCounter::new(0).finish();
         assert_eq!(size, 0);
-        assert_eq!(
-            sha,
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
+        assert_eq!(sha, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     }
 
     #[test]

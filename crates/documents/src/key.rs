@@ -11,9 +11,7 @@ use crate::DocumentError;
 /// letters, digits, `.`, `_` and `-`, and neither `.` nor `..`. So there is no leading or
 /// trailing `/`, no `//`, no backslash and no control or non-ASCII byte. A valid key is
 /// a safe relative path on every backend.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct DocumentKey(String);
 

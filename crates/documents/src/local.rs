@@ -22,7 +22,8 @@ use crate::hashing::HashingCounter;
 use crate::{ByteReader, DocumentError, DocumentKey, DocumentStore, ObjectMeta};
 
 const COPY_BUFFER: usize = 64 * 1024;
-const PREFIX_CONFLICT: &str = "key is a path prefix of a stored document's key, or has one as its prefix (not allowed in the local store)";
+const PREFIX_CONFLICT: &str =
+    "key is a path prefix of a stored document's key, or has one as its prefix (not allowed in the local store)";
 
 /// Documents kept as files under a root directory.
 #[derive(Debug, Clone)]
@@ -128,10 +129,7 @@ impl LocalStore {
     }
 
     /// Streams `body` into a new temp file, returning it with the size and hash.
-    async fn receive(
-        &self,
-        mut body: ByteReader,
-    ) -> Result<(TempFile, u64, String), DocumentError> {
+    async fn receive(&self, mut body: ByteReader) -> Result<(TempFile, u64, String), DocumentError> {
         let temp = TempFile::new(self.tmp.join(format!("{}.data", uuid::Uuid::now_v7())));
         let mut file = fs::OpenOptions::new()
             .write(true)
@@ -142,10 +140,7 @@ impl LocalStore {
         let mut counter = HashingCounter::new(self.max_size);
         let mut buf = vec![0_u8; COPY_BUFFER];
         loop {
-            let n = body
-                .read(&mut buf)
-                .await
-                .map_err(|e| DocumentError::body(&e))?;
+            let n = body.read(&mut buf).await.map_err(|e| DocumentError::body(&e))?;
             if n == 0 {
                 break;
             }
@@ -167,8 +162,8 @@ impl LocalStore {
 
     async fn write_sidecar_temp(&self, sidecar: &Sidecar) -> Result<TempFile, DocumentError> {
         let temp = TempFile::new(self.tmp.join(format!("{}.meta", uuid::Uuid::now_v7())));
-        let json = serde_json::to_vec(sidecar)
-            .map_err(|e| DocumentError::unavailable(format!("encoding metadata: {e}")))?;
+        let json =
+            serde_json::to_vec(sidecar).map_err(|e| DocumentError::unavailable(format!("encoding metadata: {e}")))?;
         let mut file = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -186,12 +181,7 @@ impl LocalStore {
 
     /// Renames `temp` to `dest`, creating parent folders. A concurrent `delete` may prune
     /// an empty parent between the two steps, so a vanished parent is retried.
-    async fn install(
-        &self,
-        key: &DocumentKey,
-        temp: &TempFile,
-        dest: &Path,
-    ) -> Result<(), DocumentError> {
+    async fn install(&self, key: &DocumentKey, temp: &TempFile, dest: &Path) -> Result<(), DocumentError> {
         let parent = dest
             .parent()
             .ok_or_else(|| DocumentError::unavailable(format!("{key} has no parent folder")))?;
@@ -283,17 +273,14 @@ impl DocumentStore for LocalStore {
                 .await
                 .map_err(|e| DocumentError::io(format_args!("{}", dir.display()), &e))?;
             if !stat.is_dir() {
-                return Err(DocumentError::unavailable(format!(
-                    "{} is not a folder",
-                    dir.display()
-                )));
+                return Err(DocumentError::unavailable(format!("{} is not a folder", dir.display())));
             }
         }
         // Writable? A tiny probe file in tmp/.
         let probe = TempFile::new(self.tmp.join(format!("{}.probe", uuid::Uuid::now_v7())));
-        fs::write(&probe.path, b"").await.map_err(|e| {
-            DocumentError::io(format_args!("writing in {}", self.tmp.display()), &e)
-        })?;
+        fs::write(&probe.path, b"")
+            .await
+            .map_err(|e| DocumentError::io(format_args!("writing in {}", self.tmp.display()), &e))?;
         Ok(())
     }
 
@@ -339,9 +326,7 @@ fn conflict(key: &DocumentKey) -> DocumentError {
 }
 
 fn not_found(key: &DocumentKey) -> DocumentError {
-    DocumentError::NotFound {
-        key: key.to_string(),
-    }
+    DocumentError::NotFound { key: key.to_string() }
 }
 
 fn meta_from(key: &DocumentKey, sidecar: Sidecar) -> ObjectMeta {
@@ -365,10 +350,7 @@ fn means_missing(e: &std::io::Error) -> bool {
 fn means_conflict(e: &std::io::Error) -> bool {
     matches!(
         e.kind(),
-        ErrorKind::NotADirectory
-            | ErrorKind::IsADirectory
-            | ErrorKind::DirectoryNotEmpty
-            | ErrorKind::AlreadyExists
+        ErrorKind::NotADirectory | ErrorKind::IsADirectory | ErrorKind::DirectoryNotEmpty | ErrorKind::AlreadyExists
     )
 }
 
@@ -417,9 +399,6 @@ mod tests {
             Path::new("/srv/granary/objects/a/b/c.pdf")
         );
         let key = DocumentKey::parse("...").unwrap();
-        assert_eq!(
-            join_under(base, &key).unwrap(),
-            Path::new("/srv/granary/objects/...")
-        );
+        assert_eq!(join_under(base, &key).unwrap(), Path::new("/srv/granary/objects/..."));
     }
 }

@@ -14,14 +14,11 @@ use std::fmt;
 use std::time::Duration;
 
 use aws_sdk_s3::Client;
-use aws_sdk_s3::config::{
-    BehaviorVersion, Region, RequestChecksumCalculation, ResponseChecksumValidation,
-};
+use aws_sdk_s3::config::{BehaviorVersion, Region, RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, CompletedMultipartUpload, CompletedPart, CreateBucketConfiguration,
-    MetadataDirective,
+    BucketLocationConstraint, CompletedMultipartUpload, CompletedPart, CreateBucketConfiguration, MetadataDirective,
 };
 use aws_smithy_http_client::tls;
 use aws_smithy_types::timeout::TimeoutConfig;
@@ -108,9 +105,7 @@ impl S3Store {
     pub fn new(settings: S3Settings) -> Result<Self, DocumentError> {
         let part_size = validate(&settings)?;
         let http_client = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::Ring,
-            ))
+            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
             .build_https();
         let credentials = aws_credential_types::Credentials::from_keys(
             settings.access_key_id.clone(),
@@ -124,11 +119,7 @@ impl S3Store {
             .force_path_style(settings.force_path_style)
             .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
             .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(5))
-                    .build(),
-            )
+            .timeout_config(TimeoutConfig::builder().connect_timeout(Duration::from_secs(5)).build())
             .http_client(http_client);
         if let Some(endpoint) = &settings.endpoint {
             config = config.endpoint_url(endpoint.clone());
@@ -295,11 +286,7 @@ impl S3Store {
             .bucket(&self.bucket)
             .key(key.as_str())
             .upload_id(upload_id)
-            .multipart_upload(
-                CompletedMultipartUpload::builder()
-                    .set_parts(Some(parts))
-                    .build(),
-            )
+            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
             .send()
             .await
             .map_err(|err| self.failure("CompleteMultipartUpload", &err))?;
@@ -325,9 +312,10 @@ impl S3Store {
             .send()
             .await
             .map_err(|err| self.failure("CreateMultipartUpload", &err))?;
-        let upload_id = created.upload_id().map(str::to_owned).ok_or_else(|| {
-            DocumentError::unavailable("S3 CreateMultipartUpload returned no upload id")
-        })?;
+        let upload_id = created
+            .upload_id()
+            .map(str::to_owned)
+            .ok_or_else(|| DocumentError::unavailable("S3 CreateMultipartUpload returned no upload id"))?;
         let guard = AbortOnDrop {
             client: self.client.clone(),
             bucket: self.bucket.clone(),
@@ -382,8 +370,7 @@ impl DocumentStore for S3Store {
         let mut carry = Vec::new();
         let (first, more) = self.read_part(&mut body, &mut counter, &mut carry).await?;
         if more {
-            self.put_multipart(key, first, body, counter, carry, content_type)
-                .await
+            self.put_multipart(key, first, body, counter, carry, content_type).await
         } else {
             self.put_single(key, first, counter, content_type).await
         }
@@ -481,8 +468,7 @@ impl DocumentStore for S3Store {
 
 /// Checks the settings; returns the effective part size.
 fn validate(settings: &S3Settings) -> Result<usize, DocumentError> {
-    let invalid =
-        |reason: String| DocumentError::unavailable(format!("invalid S3 settings: {reason}"));
+    let invalid = |reason: String| DocumentError::unavailable(format!("invalid S3 settings: {reason}"));
     if settings.bucket.trim().is_empty() {
         return Err(invalid("the bucket name is empty".into()));
     }
@@ -554,9 +540,7 @@ impl HasStatus for aws_sdk_s3::config::http::HttpResponse {
 }
 
 fn not_found(key: &DocumentKey) -> DocumentError {
-    DocumentError::NotFound {
-        key: key.to_string(),
-    }
+    DocumentError::NotFound { key: key.to_string() }
 }
 
 fn sha256_of(metadata: Option<&std::collections::HashMap<String, String>>) -> String {
@@ -591,8 +575,7 @@ impl AbortOnDrop {
     fn request(
         &self,
         upload_id: String,
-    ) -> aws_sdk_s3::operation::abort_multipart_upload::builders::AbortMultipartUploadFluentBuilder
-    {
+    ) -> aws_sdk_s3::operation::abort_multipart_upload::builders::AbortMultipartUploadFluentBuilder {
         self.client
             .abort_multipart_upload()
             .bucket(&self.bucket)
@@ -656,10 +639,7 @@ mod tests {
 
     #[test]
     fn part_size_defaults_and_minimum() {
-        assert_eq!(
-            validate(&settings()).unwrap(),
-            S3Settings::DEFAULT_PART_SIZE
-        );
+        assert_eq!(validate(&settings()).unwrap(), S3Settings::DEFAULT_PART_SIZE);
         let small = S3Settings {
             part_size: S3Settings::MIN_PART_SIZE - 1,
             ..settings()
@@ -701,10 +681,7 @@ mod tests {
     #[test]
     fn describe_and_debug_hide_secrets() {
         let store = S3Store::new(settings()).unwrap();
-        assert_eq!(
-            store.describe(),
-            "s3 bucket granary at http://127.0.0.1:9000"
-        );
+        assert_eq!(store.describe(), "s3 bucket granary at http://127.0.0.1:9000");
         let shown = format!("{store:?}");
         assert!(!shown.contains("super-secret-value"), "{shown}");
         let aws = S3Store::new(S3Settings {

@@ -10,8 +10,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use granary_documents::{
-    ByteReader, DocumentError, DocumentKey, DocumentStore, LocalStore, ObjectMeta, S3Settings,
-    S3Store,
+    ByteReader, DocumentError, DocumentKey, DocumentStore, LocalStore, ObjectMeta, S3Settings, S3Store,
 };
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
@@ -54,11 +53,7 @@ struct Generator {
 }
 
 impl AsyncRead for Generator {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let remaining = self.len - self.pos;
         // Uneven chunks: 1 byte up to ~64 KiB, so part boundaries land mid-read.
         let uneven = 1 + (splitmix(self.pos ^ self.seed) % 65_536);
@@ -102,16 +97,9 @@ struct Failing {
 }
 
 impl AsyncRead for Failing {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         if self.inner.pos == self.inner.len {
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::ConnectionReset,
-                "client went away",
-            )));
+            return Poll::Ready(Err(io::Error::new(io::ErrorKind::ConnectionReset, "client went away")));
         }
         Pin::new(&mut self.inner).poll_read(cx, buf)
     }
@@ -119,11 +107,7 @@ impl AsyncRead for Failing {
 
 fn failing_after(len: u64) -> ByteReader {
     Box::pin(Failing {
-        inner: Generator {
-            seed: 7,
-            pos: 0,
-            len,
-        },
+        inner: Generator { seed: 7, pos: 0, len },
     })
 }
 
@@ -133,11 +117,7 @@ struct Stalling {
 }
 
 impl AsyncRead for Stalling {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         if self.inner.pos == self.inner.len {
             return Poll::Pending;
         }
@@ -188,10 +168,7 @@ mod behaviours {
     pub async fn round_trip_small(store: &dyn DocumentStore) {
         let k = key("applications/0192f0c4/cover-letter.txt");
         let body: &[u8] = b"We respectfully request funding for the granary.";
-        let put = store
-            .put(&k, bytes(body), Some("text/plain"))
-            .await
-            .expect("put");
+        let put = store.put(&k, bytes(body), Some("text/plain")).await.expect("put");
         let expected = ObjectMeta {
             key: k.clone(),
             size: body.len() as u64,
@@ -238,20 +215,11 @@ mod behaviours {
     pub async fn round_trip_part_boundaries(store: &dyn DocumentStore) {
         for (seed, len) in [(10, PART - 1), (11, PART), (12, PART + 1), (13, 2 * PART)] {
             let k = key(&format!("boundary/{len}.bin"));
-            let put = store
-                .put(&k, generated(seed, len), None)
-                .await
-                .expect("put");
+            let put = store.put(&k, generated(seed, len), None).await.expect("put");
             let expected_sha = generated_sha256(seed, len);
-            assert_eq!(
-                (put.size, put.sha256.as_str()),
-                (len, expected_sha.as_str())
-            );
+            assert_eq!((put.size, put.sha256.as_str()), (len, expected_sha.as_str()));
             let (meta, reader) = store.get(&k).await.expect("get");
-            assert_eq!(
-                (meta.size, meta.sha256.as_str()),
-                (len, expected_sha.as_str())
-            );
+            assert_eq!((meta.size, meta.sha256.as_str()), (len, expected_sha.as_str()));
             assert_eq!(hash_stream(reader).await, (len, expected_sha));
         }
     }
@@ -264,11 +232,7 @@ mod behaviours {
             let k = key(s);
             let body = format!("body {i}");
             let put = store
-                .put(
-                    &k,
-                    Box::pin(io::Cursor::new(body.clone().into_bytes())),
-                    None,
-                )
+                .put(&k, Box::pin(io::Cursor::new(body.clone().into_bytes())), None)
                 .await
                 .expect("put");
             assert_eq!(put.sha256, sha256(body.as_bytes()));
@@ -280,11 +244,7 @@ mod behaviours {
     pub async fn overwrite(store: &dyn DocumentStore) {
         let k = key("applications/7/budget.xlsx");
         store
-            .put(
-                &k,
-                generated(2, PART + 100),
-                Some("application/vnd.ms-excel"),
-            )
+            .put(&k, generated(2, PART + 100), Some("application/vnd.ms-excel"))
             .await
             .expect("first put");
         let second: &[u8] = b"a much shorter replacement";
@@ -300,10 +260,7 @@ mod behaviours {
         assert_eq!(read_all(reader).await, second);
 
         // And back to a multipart-sized body.
-        let put = store
-            .put(&k, generated(3, PART + 200), None)
-            .await
-            .expect("third put");
+        let put = store.put(&k, generated(3, PART + 200), None).await.expect("third put");
         assert_eq!(put.sha256, generated_sha256(3, PART + 200));
         let (meta, reader) = store.get(&k).await.expect("get");
         assert_eq!(meta.sha256, put.sha256);
@@ -319,30 +276,18 @@ mod behaviours {
     pub async fn delete(store: &dyn DocumentStore) {
         let k = key("applications/9/letter.pdf");
         let sibling = key("applications/9/other.pdf");
-        store
-            .put(&k, bytes(b"to be deleted"), None)
-            .await
-            .expect("put");
-        store
-            .put(&sibling, bytes(b"stays"), None)
-            .await
-            .expect("put");
+        store.put(&k, bytes(b"to be deleted"), None).await.expect("put");
+        store.put(&sibling, bytes(b"stays"), None).await.expect("put");
         store.delete(&k).await.expect("delete");
         assert_not_found(store.head(&k).await, &k);
         assert_not_found(store.get(&k).await.map(|(meta, _)| meta), &k);
         // Deleting again, or deleting something that never existed, is fine.
         store.delete(&k).await.expect("delete again");
-        store
-            .delete(&key("never/existed.txt"))
-            .await
-            .expect("delete missing");
+        store.delete(&key("never/existed.txt")).await.expect("delete missing");
         // The sibling is untouched, and the key can be used again.
         let (_, reader) = store.get(&sibling).await.expect("sibling");
         assert_eq!(read_all(reader).await, b"stays");
-        store
-            .put(&k, bytes(b"back"), None)
-            .await
-            .expect("put again");
+        store.put(&k, bytes(b"back"), None).await.expect("put again");
         let (_, reader) = store.get(&k).await.expect("get again");
         assert_eq!(read_all(reader).await, b"back");
     }
@@ -437,16 +382,9 @@ mod behaviours {
             .iter()
             .enumerate()
             .map(|(i, k)| store.put(k, generated(100 + i as u64, 100_000 + i as u64), None));
-        for (i, result) in futures::future::join_all(puts)
-            .await
-            .into_iter()
-            .enumerate()
-        {
+        for (i, result) in futures::future::join_all(puts).await.into_iter().enumerate() {
             let meta = result.expect("put");
-            assert_eq!(
-                meta.sha256,
-                generated_sha256(100 + i as u64, 100_000 + i as u64)
-            );
+            assert_eq!(meta.sha256, generated_sha256(100 + i as u64, 100_000 + i as u64));
         }
         for (i, k) in keys.iter().enumerate() {
             let meta = store.head(k).await.expect("head");
@@ -531,10 +469,7 @@ async fn s3(max_size: u64) -> Harness {
     let (addr, server) = start_s3_server(&root).await;
     let store = S3Store::new(s3_settings(format!("http://{addr}"), max_size)).expect("s3 store");
     store.ensure_bucket().await.expect("ensure bucket");
-    store
-        .ensure_bucket()
-        .await
-        .expect("ensure bucket is idempotent");
+    store.ensure_bucket().await.expect("ensure bucket is idempotent");
     Harness {
         store: Box::new(store),
         root,
@@ -718,12 +653,7 @@ async fn local_layout_and_keys_stay_under_root() {
         b"data"
     );
     // Keys that would climb out never become keys at all.
-    for bad in [
-        "../outside",
-        "a/../../outside",
-        "/etc/passwd",
-        "..\\outside",
-    ] {
+    for bad in ["../outside", "a/../../outside", "/etc/passwd", "..\\outside"] {
         assert!(DocumentKey::parse(bad).is_err(), "{bad:?}");
     }
     // Deleting prunes the empty folders.
@@ -740,17 +670,11 @@ async fn local_no_temp_files_after_failures() {
     let tmp = harness.root.join("tmp");
     let k = key("doc.bin");
 
-    let err = store
-        .put(&k, generated(1, 1001), None)
-        .await
-        .expect_err("too large");
+    let err = store.put(&k, generated(1, 1001), None).await.expect_err("too large");
     assert!(err.is_too_large());
     assert_eq!(files_under(&tmp), Vec::<PathBuf>::new());
 
-    let err = store
-        .put(&k, failing_after(500), None)
-        .await
-        .expect_err("failing body");
+    let err = store.put(&k, failing_after(500), None).await.expect_err("failing body");
     assert!(err.is_unavailable());
     assert_eq!(files_under(&tmp), Vec::<PathBuf>::new());
 
@@ -770,29 +694,20 @@ async fn local_no_temp_files_after_failures() {
     store.check().await.expect("check");
     assert_eq!(files_under(&tmp), Vec::<PathBuf>::new());
     assert_not_found(store.head(&k).await, &k);
-    assert_eq!(
-        files_under(&harness.root.join("objects")),
-        Vec::<PathBuf>::new()
-    );
+    assert_eq!(files_under(&harness.root.join("objects")), Vec::<PathBuf>::new());
 }
 
 #[tokio::test]
 async fn local_prefix_conflicts_are_refused() {
     let harness = local(LIMIT).await;
     let store = harness.store();
-    store
-        .put(&key("a"), bytes(b"file"), None)
-        .await
-        .expect("put a");
+    store.put(&key("a"), bytes(b"file"), None).await.expect("put a");
     let err = store
         .put(&key("a/b"), bytes(b"nested"), None)
         .await
         .expect_err("a is a document");
     assert!(matches!(err, DocumentError::InvalidKey { .. }), "{err}");
-    store
-        .put(&key("c/d"), bytes(b"nested"), None)
-        .await
-        .expect("put c/d");
+    store.put(&key("c/d"), bytes(b"nested"), None).await.expect("put c/d");
     let err = store
         .put(&key("c"), bytes(b"file"), None)
         .await
@@ -803,16 +718,10 @@ async fn local_prefix_conflicts_are_refused() {
     assert_eq!(read_all(reader).await, b"file");
     assert_not_found(store.head(&key("c")).await, &key("c"));
     assert_not_found(store.head(&key("a/b")).await, &key("a/b"));
-    assert_eq!(
-        files_under(&harness.root.join("tmp")),
-        Vec::<PathBuf>::new()
-    );
+    assert_eq!(files_under(&harness.root.join("tmp")), Vec::<PathBuf>::new());
     // Once the blocking document is gone, the key is usable.
     store.delete(&key("c/d")).await.expect("delete c/d");
-    store
-        .put(&key("c"), bytes(b"file"), None)
-        .await
-        .expect("put c");
+    store.put(&key("c"), bytes(b"file"), None).await.expect("put c");
 }
 
 #[tokio::test]
@@ -875,10 +784,7 @@ async fn s3_check_fails_for_a_missing_bucket() {
     assert!(err.is_unavailable(), "{err}");
     store.ensure_bucket().await.expect("ensure bucket");
     store.check().await.expect("bucket exists now");
-    assert_eq!(
-        store.describe(),
-        format!("s3 bucket {BUCKET} at http://{addr}")
-    );
+    assert_eq!(store.describe(), format!("s3 bucket {BUCKET} at http://{addr}"));
     server.abort();
 }
 

@@ -16,15 +16,10 @@ pub enum SolicitationError {
     #[error("a solicitation cannot go from {from} to {to}")]
     IllegalTransition { from: Status, to: Status },
     #[error("a {status} solicitation cannot be {action}")]
-    NotEditable {
-        status: Status,
-        action: &'static str,
-    },
+    NotEditable { status: Status, action: &'static str },
     #[error("another solicitation already uses the number {0}")]
     DuplicateNumber(String),
-    #[error(
-        "solicitation {id} was changed by someone else (now at version {current}); reload and try again"
-    )]
+    #[error("solicitation {id} was changed by someone else (now at version {current}); reload and try again")]
     StaleVersion { id: SolicitationId, current: i32 },
     #[error("no attachment {0} on this solicitation")]
     AttachmentNotFound(String),
@@ -54,9 +49,7 @@ impl Classify for SolicitationError {
             | SolicitationError::NotEditable { .. }
             | SolicitationError::DuplicateNumber(_)
             | SolicitationError::StaleVersion { .. } => ErrorKind::Conflict,
-            SolicitationError::Database(e) if granary_core::error::is_constraint_violation(e) => {
-                ErrorKind::Conflict
-            }
+            SolicitationError::Database(e) if granary_core::error::is_constraint_violation(e) => ErrorKind::Conflict,
             SolicitationError::Database(_) | SolicitationError::Corrupt(_) => ErrorKind::Internal,
         }
     }

@@ -151,10 +151,7 @@ mod tests {
             (Status::Draft, Transition::Archive),
         ] {
             assert!(
-                matches!(
-                    t.apply(from),
-                    Err(SolicitationError::IllegalTransition { .. })
-                ),
+                matches!(t.apply(from), Err(SolicitationError::IllegalTransition { .. })),
                 "{from} -> {t:?} must be refused"
             );
         }

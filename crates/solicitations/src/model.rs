@@ -206,10 +206,7 @@ pub enum Establishment {
     /// The applicant uploads a document that shows it.
     Documented { document: String },
     /// Derived from data, such as whether the service area is in a listed county.
-    Derived {
-        source: DerivedSource,
-        values: Vec<String>,
-    },
+    Derived { source: DerivedSource, values: Vec<String> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

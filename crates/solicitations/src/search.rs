@@ -5,10 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter,
-    QueryOrder,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 
 use crate::entity::{office, solicitation};
@@ -145,11 +142,7 @@ where
 }
 
 fn end_of_day(d: NaiveDate, tz: Tz) -> DateTime<Utc> {
-    granary_core::time::instant_in_zone(
-        d,
-        chrono::NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default(),
-        tz,
-    )
+    granary_core::time::instant_in_zone(d, chrono::NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default(), tz)
 }
 
 /// Runs a search. Statuses other than forecasted, open and closed are ignored: drafts and
@@ -176,16 +169,10 @@ pub async fn search<C: ConnectionTrait>(
     for s in &wanted {
         status_cond = match s {
             Status::Forecasted => status_cond.add(Col::Status.eq("forecasted")),
-            Status::Open => status_cond.add(
-                Condition::all()
-                    .add(Col::Status.eq("open"))
-                    .add(Col::ClosesAt.gt(now)),
-            ),
-            Status::Closed => status_cond.add(Col::Status.eq("closed")).add(
-                Condition::all()
-                    .add(Col::Status.eq("open"))
-                    .add(Col::ClosesAt.lte(now)),
-            ),
+            Status::Open => status_cond.add(Condition::all().add(Col::Status.eq("open")).add(Col::ClosesAt.gt(now))),
+            Status::Closed => status_cond
+                .add(Col::Status.eq("closed"))
+                .add(Condition::all().add(Col::Status.eq("open")).add(Col::ClosesAt.lte(now))),
             _ => status_cond,
         };
     }
@@ -193,8 +180,7 @@ pub async fn search<C: ConnectionTrait>(
     if let Some(text) = &q.text {
         for word in text.split_whitespace().take(10) {
             let w = word.to_lowercase();
-            cond =
-                cond.add(Expr::col((solicitation::Entity, Col::SearchText)).like(like_pattern(&w)));
+            cond = cond.add(Expr::col((solicitation::Entity, Col::SearchText)).like(like_pattern(&w)));
         }
     }
     if let Some(area) = q.program_area {
@@ -205,8 +191,7 @@ pub async fn search<C: ConnectionTrait>(
     }
     if let Some(t) = q.applicant_type {
         cond = cond.add(
-            Expr::col((solicitation::Entity, Col::ApplicantTypesJson))
-                .like(like_pattern(&format!("\"{}\"", t.slug()))),
+            Expr::col((solicitation::Entity, Col::ApplicantTypesJson)).like(like_pattern(&format!("\"{}\"", t.slug()))),
         );
     }
     let tz = granary_core::time::DEFAULT_TIME_ZONE;
@@ -235,9 +220,7 @@ pub async fn search<C: ConnectionTrait>(
             .order_by(
                 Expr::Case(Box::new(
                     Expr::case(
-                        Condition::all()
-                            .add(Col::Status.eq("open"))
-                            .add(Col::ClosesAt.gt(now)),
+                        Condition::all().add(Col::Status.eq("open")).add(Col::ClosesAt.gt(now)),
                         0,
                     )
                     .case(Col::Status.eq("forecasted"), 1)
@@ -245,10 +228,7 @@ pub async fn search<C: ConnectionTrait>(
                 )),
                 Order::Asc,
             )
-            .order_by(
-                Expr::col((solicitation::Entity, Col::ClosesAt)).is_null(),
-                Order::Asc,
-            )
+            .order_by(Expr::col((solicitation::Entity, Col::ClosesAt)).is_null(), Order::Asc)
             .order_by_asc(Col::ClosesAt),
         SortOrder::Newest => sel.order_by_desc(Col::PostedAt),
         SortOrder::Funding => sel.order_by_desc(Col::TotalFundingCents),

@@ -10,8 +10,8 @@ use granary_core::id::{DocumentId, OrganizationId, SolicitationId};
 use granary_core::{Actor, Money};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -60,10 +60,7 @@ fn fill(am: &mut solicitation::ActiveModel, c: &SolicitationContent, office_name
     am.total_funding_cents = Set(c.funding.total_available.cents());
     am.award_floor_cents = Set(c.funding.award_floor.map(|m| m.cents()));
     am.award_ceiling_cents = Set(c.funding.award_ceiling.cents());
-    am.expected_awards = Set(c
-        .funding
-        .expected_awards
-        .map(|n| i32::try_from(n).unwrap_or(i32::MAX)));
+    am.expected_awards = Set(c.funding.expected_awards.map(|n| i32::try_from(n).unwrap_or(i32::MAX)));
     am.period_start = Set(c.funding.period_start);
     am.period_end = Set(c.funding.period_end);
     am.funding_notes = Set(c.funding.notes.clone());
@@ -81,12 +78,9 @@ fn fill(am: &mut solicitation::ActiveModel, c: &SolicitationContent, office_name
 }
 
 /// Reads a row (and its office) back into the model.
-pub(crate) fn to_model(
-    m: solicitation::Model,
-    office: Option<office::Model>,
-) -> Result<Solicitation> {
-    let status = Status::parse(&m.status)
-        .ok_or_else(|| SolicitationError::Corrupt(format!("status {:?}", m.status)))?;
+pub(crate) fn to_model(m: solicitation::Model, office: Option<office::Model>) -> Result<Solicitation> {
+    let status =
+        Status::parse(&m.status).ok_or_else(|| SolicitationError::Corrupt(format!("status {:?}", m.status)))?;
     let content = SolicitationContent {
         number: m.number,
         title: m.title,
@@ -97,10 +91,7 @@ pub(crate) fn to_model(
         eligibility: from_json("eligibility", &m.eligibility_json)?,
         funding: Funding {
             total_available: cents("total_funding", m.total_funding_cents)?,
-            award_floor: m
-                .award_floor_cents
-                .map(|c| cents("award_floor", c))
-                .transpose()?,
+            award_floor: m.award_floor_cents.map(|c| cents("award_floor", c)).transpose()?,
             award_ceiling: cents("award_ceiling", m.award_ceiling_cents)?,
             expected_awards: m.expected_awards.map(|n| u32::try_from(n).unwrap_or(0)),
             period_start: m.period_start,
@@ -219,11 +210,7 @@ pub async fn get_by_number<C: ConnectionTrait>(db: &C, number: &str) -> Result<S
     to_model(row, office)
 }
 
-async fn number_taken<C: ConnectionTrait>(
-    db: &C,
-    number: &str,
-    except: Option<SolicitationId>,
-) -> Result<bool> {
+async fn number_taken<C: ConnectionTrait>(db: &C, number: &str, except: Option<SolicitationId>) -> Result<bool> {
     let mut q = solicitation::Entity::find().filter(solicitation::Column::Number.eq(number.trim()));
     if let Some(id) = except {
         q = q.filter(solicitation::Column::Id.ne(id.as_uuid()));
@@ -234,10 +221,7 @@ async fn number_taken<C: ConnectionTrait>(
 /// Maps a unique-index violation on the number to a clear error.
 fn on_write_error(number: &str) -> impl Fn(sea_orm::DbErr) -> SolicitationError + '_ {
     move |e| {
-        if matches!(
-            e.sql_err(),
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-        ) {
+        if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) {
             SolicitationError::DuplicateNumber(number.to_string())
         } else {
             SolicitationError::Database(e)
@@ -260,9 +244,7 @@ where
     let txn = begin_write(db).await?;
     let office = load_office(&txn, office_id).await?;
     if number_taken(&txn, &content.number, None).await? {
-        return Err(SolicitationError::DuplicateNumber(
-            content.number.trim().to_string(),
-        ));
+        return Err(SolicitationError::DuplicateNumber(content.number.trim().to_string()));
     }
     let id = SolicitationId::new();
     let now = now.trunc_subsecs(6);
@@ -277,10 +259,7 @@ where
         ..Default::default()
     };
     fill(&mut am, &content, &office.name);
-    let row = am
-        .insert(&txn)
-        .await
-        .map_err(on_write_error(&content.number))?;
+    let row = am.insert(&txn).await.map_err(on_write_error(&content.number))?;
     let created = to_model(row, Some(office))?;
     audit::record(
         &txn,
@@ -316,18 +295,13 @@ where
         });
     }
     if number_taken(&txn, &content.number, Some(id)).await? {
-        return Err(SolicitationError::DuplicateNumber(
-            content.number.trim().to_string(),
-        ));
+        return Err(SolicitationError::DuplicateNumber(content.number.trim().to_string()));
     }
     let changed = changed_fields(&before.content, &content);
     let mut am = row.into_active_model();
     fill(&mut am, &content, &before.office.name);
     am.updated_at = Set(now.trunc_subsecs(6));
-    let row = am
-        .update(&txn)
-        .await
-        .map_err(on_write_error(&content.number))?;
+    let row = am.update(&txn).await.map_err(on_write_error(&content.number))?;
     let after = to_model(row, None).map(|mut s| {
         s.office = before.office.clone();
         s
@@ -470,25 +444,17 @@ where
     }
     validate(&content, before.status, now)?;
     if number_taken(&txn, &content.number, Some(id)).await? {
-        return Err(SolicitationError::DuplicateNumber(
-            content.number.trim().to_string(),
-        ));
+        return Err(SolicitationError::DuplicateNumber(content.number.trim().to_string()));
     }
     let changed = changed_fields(&before.content, &content);
     if changed.is_empty() {
-        return Err(SolicitationError::field(
-            "content",
-            "the amendment changes nothing",
-        ));
+        return Err(SolicitationError::field("content", "the amendment changes nothing"));
     }
     let mut am = row.into_active_model();
     fill(&mut am, &content, &before.office.name);
     am.version = Set(before.version + 1);
     am.updated_at = Set(now.trunc_subsecs(6));
-    let row = am
-        .update(&txn)
-        .await
-        .map_err(on_write_error(&content.number))?;
+    let row = am.update(&txn).await.map_err(on_write_error(&content.number))?;
     let mut after = to_model(row, None)?;
     after.office = before.office.clone();
     write_version(&txn, &after, change_summary, &changed, actor, now).await?;
@@ -535,11 +501,7 @@ pub async fn amendments<C: ConnectionTrait>(db: &C, id: SolicitationId) -> Resul
 }
 
 /// The content of one posted version.
-pub async fn version_content<C: ConnectionTrait>(
-    db: &C,
-    id: SolicitationId,
-    v: i32,
-) -> Result<SolicitationContent> {
+pub async fn version_content<C: ConnectionTrait>(db: &C, id: SolicitationId, v: i32) -> Result<SolicitationContent> {
     let row = version::Entity::find()
         .filter(version::Column::SolicitationId.eq(id.as_uuid()))
         .filter(version::Column::Version.eq(v))
@@ -563,15 +525,7 @@ where
         .await?;
     let mut closed = 0;
     for row in due {
-        match transition(
-            db,
-            &Actor::System,
-            SolicitationId(row.id),
-            Transition::Close,
-            now,
-        )
-        .await
-        {
+        match transition(db, &Actor::System, SolicitationId(row.id), Transition::Close, now).await {
             Ok(_) => closed += 1,
             // Someone else closed it meanwhile.
             Err(SolicitationError::IllegalTransition { .. }) => {}
@@ -683,10 +637,7 @@ fn to_attachment(a: attachment::Model, d: document_record::Model) -> Attachment 
 }
 
 /// The current attachments of a solicitation, in the order they were added.
-pub async fn attachments<C: ConnectionTrait>(
-    db: &C,
-    id: SolicitationId,
-) -> Result<Vec<Attachment>> {
+pub async fn attachments<C: ConnectionTrait>(db: &C, id: SolicitationId) -> Result<Vec<Attachment>> {
     let rows = attachment::Entity::find()
         .filter(attachment::Column::SolicitationId.eq(id.as_uuid()))
         .filter(attachment::Column::RemovedAt.is_null())
@@ -714,13 +665,7 @@ pub async fn attachment<C: ConnectionTrait>(
 }
 
 /// A program office (or intermediary) that issues solicitations.
-pub async fn ensure_office<C>(
-    db: &C,
-    actor: &Actor,
-    name: &str,
-    kind: &str,
-    now: DateTime<Utc>,
-) -> Result<OfficeRef>
+pub async fn ensure_office<C>(db: &C, actor: &Actor, name: &str, kind: &str, now: DateTime<Utc>) -> Result<OfficeRef>
 where
     C: ConnectionTrait + TransactionTrait,
 {

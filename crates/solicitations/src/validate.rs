@@ -19,11 +19,7 @@ const MAX_LIST: usize = 50;
 
 /// Checks `content` for the given stage: `Draft` (saving), `Forecasted` or `Open` (posting
 /// or amending in that state).
-pub fn validate(
-    content: &SolicitationContent,
-    stage: Status,
-    now: DateTime<Utc>,
-) -> Result<(), ValidationErrors> {
+pub fn validate(content: &SolicitationContent, stage: Status, now: DateTime<Utc>) -> Result<(), ValidationErrors> {
     let mut e = ValidationErrors::new();
     well_formed(content, &mut e);
     if matches!(stage, Status::Forecasted | Status::Open) {
@@ -90,26 +86,17 @@ fn well_formed(c: &SolicitationContent, e: &mut ValidationErrors) {
     text(e, "title", &c.title, MAX_TITLE);
     text(e, "summary", &c.summary, MAX_SUMMARY);
     if c.description.chars().count() > MAX_DESCRIPTION {
-        e.add(
-            "description",
-            format!("must be at most {MAX_DESCRIPTION} characters"),
-        );
+        e.add("description", format!("must be at most {MAX_DESCRIPTION} characters"));
     }
     if granary_core::time::parse_time_zone(&c.dates.time_zone).is_err() {
-        e.add(
-            "dates.time_zone",
-            "must be a time zone name such as America/New_York",
-        );
+        e.add("dates.time_zone", "must be a time zone name such as America/New_York");
     }
     let f = &c.funding;
     for (field, amount) in [
         ("funding.total_available", Some(f.total_available)),
         ("funding.award_ceiling", Some(f.award_ceiling)),
         ("funding.award_floor", f.award_floor),
-        (
-            "eligibility.max_annual_budget",
-            c.eligibility.max_annual_budget,
-        ),
+        ("eligibility.max_annual_budget", c.eligibility.max_annual_budget),
     ] {
         if amount.is_some_and(|m| m.is_negative()) {
             e.add(field, "cannot be negative");
@@ -142,10 +129,7 @@ fn well_formed(c: &SolicitationContent, e: &mut ValidationErrors) {
     if let Some(al) = &c.assistance_listing {
         let ok = al.len() == 6
             && al.as_bytes()[2] == b'.'
-            && al
-                .chars()
-                .enumerate()
-                .all(|(i, ch)| i == 2 || ch.is_ascii_digit());
+            && al.chars().enumerate().all(|(i, ch)| i == 2 || ch.is_ascii_digit());
         if !ok {
             e.add("assistance_listing", "must look like 16.812");
         }
@@ -164,11 +148,7 @@ fn well_formed(c: &SolicitationContent, e: &mut ValidationErrors) {
             e.add(list, format!("can hold at most {MAX_LIST} entries"));
         }
     }
-    unique_keys(
-        e,
-        "rubric.criteria",
-        c.rubric.criteria.iter().map(|x| x.key.as_str()),
-    );
+    unique_keys(e, "rubric.criteria", c.rubric.criteria.iter().map(|x| x.key.as_str()));
     unique_keys(
         e,
         "priority_considerations",
@@ -190,10 +170,7 @@ fn well_formed(c: &SolicitationContent, e: &mut ValidationErrors) {
             e.add(format!("questions[{i}].prompt"), "is required");
         }
         if q.max_chars == 0 || q.max_chars > 20_000 {
-            e.add(
-                format!("questions[{i}].max_chars"),
-                "must be between 1 and 20000",
-            );
+            e.add(format!("questions[{i}].max_chars"), "must be between 1 and 20000");
         }
     }
     for (i, d) in c.required_documents.iter().enumerate() {
@@ -211,10 +188,7 @@ fn well_formed(c: &SolicitationContent, e: &mut ValidationErrors) {
 fn looks_like_email(s: &str) -> bool {
     match s.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !s.contains(char::is_whitespace)
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !s.contains(char::is_whitespace)
         }
         None => false,
     }
@@ -229,10 +203,7 @@ fn ready_to_forecast(c: &SolicitationContent, now: DateTime<Utc>, e: &mut Valida
         e.add("program_areas", "choose at least one program area");
     }
     if c.eligibility.applicant_types.is_empty() {
-        e.add(
-            "eligibility.applicant_types",
-            "choose at least one type of applicant",
-        );
+        e.add("eligibility.applicant_types", "choose at least one type of applicant");
     }
     let f = &c.funding;
     if f.total_available.is_zero() {
@@ -271,10 +242,7 @@ fn ready_to_forecast(c: &SolicitationContent, now: DateTime<Utc>, e: &mut Valida
         }
     }
     match c.dates.closes_at {
-        None => e.add(
-            "dates.closes_at",
-            "a closing date is required before posting",
-        ),
+        None => e.add("dates.closes_at", "a closing date is required before posting"),
         Some(close) if close <= now => e.add("dates.closes_at", "must be in the future"),
         Some(close) => {
             if let Some(open) = c.dates.opens_at
@@ -293,10 +261,7 @@ fn ready_to_open(c: &SolicitationContent, e: &mut ValidationErrors) {
     }
     let r = &c.rubric;
     if r.criteria.is_empty() {
-        e.add(
-            "rubric.criteria",
-            "add at least one scoring criterion before opening",
-        );
+        e.add("rubric.criteria", "add at least one scoring criterion before opening");
     }
     if r.total_points == 0 {
         e.add("rubric.total_points", "must be more than 0");
@@ -312,10 +277,7 @@ fn ready_to_open(c: &SolicitationContent, e: &mut ValidationErrors) {
     }
     for (i, cr) in r.criteria.iter().enumerate() {
         if cr.points == 0 {
-            e.add(
-                format!("rubric.criteria[{i}].points"),
-                "must be more than 0",
-            );
+            e.add(format!("rubric.criteria[{i}].points"), "must be more than 0");
         }
     }
     let mut reserved = granary_core::Money::ZERO;
@@ -325,18 +287,15 @@ fn ready_to_open(c: &SolicitationContent, e: &mut ValidationErrors) {
             e.add(field("name"), "is required");
         }
         match &p.established_by {
-            Establishment::SelfAttested { statement } if statement.trim().is_empty() => e.add(
-                field("established_by.statement"),
-                "say what the applicant attests to",
-            ),
-            Establishment::Documented { document } if document.trim().is_empty() => e.add(
-                field("established_by.document"),
-                "say which document shows it",
-            ),
-            Establishment::Derived { values, .. } if values.is_empty() => e.add(
-                field("established_by.values"),
-                "list the values that meet it",
-            ),
+            Establishment::SelfAttested { statement } if statement.trim().is_empty() => {
+                e.add(field("established_by.statement"), "say what the applicant attests to")
+            }
+            Establishment::Documented { document } if document.trim().is_empty() => {
+                e.add(field("established_by.document"), "say which document shows it")
+            }
+            Establishment::Derived { values, .. } if values.is_empty() => {
+                e.add(field("established_by.values"), "list the values that meet it")
+            }
             _ => {}
         }
         match &p.mechanism {
@@ -350,10 +309,7 @@ fn ready_to_open(c: &SolicitationContent, e: &mut ValidationErrors) {
             }
             Mechanism::Multiplier { factor } => {
                 if *factor <= Decimal::ONE || *factor > Decimal::TWO {
-                    e.add(
-                        field("mechanism.factor"),
-                        "must be more than 1 and at most 2",
-                    );
+                    e.add(field("mechanism.factor"), "must be more than 1 and at most 2");
                 }
             }
             Mechanism::TieBreak { band } => {
@@ -373,7 +329,10 @@ fn ready_to_open(c: &SolicitationContent, e: &mut ValidationErrors) {
     if reserved > c.funding.total_available {
         e.add(
             "priority_considerations",
-            format!("set-asides and separate funding lines ({reserved}) exceed the total available ({})", c.funding.total_available),
+            format!(
+                "set-asides and separate funding lines ({reserved}) exceed the total available ({})",
+                c.funding.total_available
+            ),
         );
     }
 }
@@ -490,15 +449,9 @@ mod tests {
     fn closing_date_must_be_in_the_future_to_post() {
         let mut c = complete();
         c.dates.closes_at = Some(now() - Duration::seconds(1));
-        assert_eq!(
-            fields(validate(&c, Status::Open, now())),
-            vec!["dates.closes_at"]
-        );
+        assert_eq!(fields(validate(&c, Status::Open, now())), vec!["dates.closes_at"]);
         c.dates.closes_at = None;
-        assert_eq!(
-            fields(validate(&c, Status::Forecasted, now())),
-            vec!["dates.closes_at"]
-        );
+        assert_eq!(fields(validate(&c, Status::Forecasted, now())), vec!["dates.closes_at"]);
     }
 
     #[test]

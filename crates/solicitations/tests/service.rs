@@ -27,10 +27,7 @@ fn content(number: &str, title: &str) -> SolicitationContent {
         program_areas: vec![ProgramArea::Rehabilitation],
         focus_tags: vec![FocusTag::Reentry],
         eligibility: Eligibility {
-            applicant_types: vec![
-                ApplicantType::NonprofitWith501c3,
-                ApplicantType::FiscallySponsoredGroup,
-            ],
+            applicant_types: vec![ApplicantType::NonprofitWith501c3, ApplicantType::FiscallySponsoredGroup],
             ..Default::default()
         },
         funding: Funding {
@@ -75,15 +72,9 @@ fn content(number: &str, title: &str) -> SolicitationContent {
 }
 
 async fn office(t: &TestDb) -> OfficeRef {
-    ensure_office(
-        &t.db,
-        &officer(),
-        "Bureau of Test Programs",
-        "program_office",
-        t0(),
-    )
-    .await
-    .unwrap()
+    ensure_office(&t.db, &officer(), "Bureau of Test Programs", "program_office", t0())
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -96,10 +87,7 @@ async fn draft_to_archive_with_amendments_and_audit() {
         .await
         .unwrap();
     assert_eq!((s.status, s.version), (Status::Draft, 0));
-    assert_eq!(
-        s.content.funding.total_available.to_amount_string(),
-        "1000000.10"
-    );
+    assert_eq!(s.content.funding.total_available.to_amount_string(), "1000000.10");
 
     // Opening with a rubric that does not add up is refused, naming the field.
     let err = transition(&t.db, &officer(), s.id, Transition::Open, t0())
@@ -113,9 +101,7 @@ async fn draft_to_archive_with_amendments_and_audit() {
     }
 
     c.rubric.total_points = 100;
-    update_draft(&t.db, &officer(), s.id, c.clone(), t0())
-        .await
-        .unwrap();
+    update_draft(&t.db, &officer(), s.id, c.clone(), t0()).await.unwrap();
     let f = transition(&t.db, &officer(), s.id, Transition::Forecast, t0())
         .await
         .unwrap();
@@ -125,15 +111,9 @@ async fn draft_to_archive_with_amendments_and_audit() {
         Err(SolicitationError::NotEditable { .. })
     ));
 
-    let open = transition(
-        &t.db,
-        &officer(),
-        s.id,
-        Transition::Open,
-        t0() + Duration::days(1),
-    )
-    .await
-    .unwrap();
+    let open = transition(&t.db, &officer(), s.id, Transition::Open, t0() + Duration::days(1))
+        .await
+        .unwrap();
     assert_eq!(open.status, Status::Open);
     assert_eq!(
         open.content.dates.opens_at,
@@ -168,25 +148,14 @@ async fn draft_to_archive_with_amendments_and_audit() {
     )
     .await;
     assert!(
-        matches!(
-            stale,
-            Err(SolicitationError::StaleVersion { current: 2, .. })
-        ),
+        matches!(stale, Err(SolicitationError::StaleVersion { current: 2, .. })),
         "{stale:?}"
     );
     // An amendment must change something and say what.
     assert!(
-        amend(
-            &t.db,
-            &officer(),
-            s.id,
-            amended.clone(),
-            "No real change",
-            None,
-            t0()
-        )
-        .await
-        .is_err()
+        amend(&t.db, &officer(), s.id, amended.clone(), "No real change", None, t0())
+            .await
+            .is_err()
     );
     assert!(
         amend(&t.db, &officer(), s.id, amended.clone(), "", None, t0())
@@ -197,10 +166,7 @@ async fn draft_to_archive_with_amendments_and_audit() {
     let history = amendments(&t.db, s.id).await.unwrap();
     assert_eq!(history.len(), 2);
     assert_eq!(history[0].change_summary, "Posted as a forecast");
-    assert_eq!(
-        history[1].change_summary,
-        "Extended the deadline by one week"
-    );
+    assert_eq!(history[1].change_summary, "Extended the deadline by one week");
     assert_eq!(history[1].changed_fields, vec!["dates"]);
     let v1 = version_content(&t.db, s.id, 1).await.unwrap();
     assert_eq!(
@@ -209,38 +175,18 @@ async fn draft_to_archive_with_amendments_and_audit() {
         "version 1 keeps the original deadline"
     );
 
-    let closed = transition(
-        &t.db,
-        &officer(),
-        s.id,
-        Transition::Close,
-        t0() + Duration::days(40),
-    )
-    .await
-    .unwrap();
+    let closed = transition(&t.db, &officer(), s.id, Transition::Close, t0() + Duration::days(40))
+        .await
+        .unwrap();
     assert_eq!(closed.status, Status::Closed);
     assert!(
-        amend(
-            &t.db,
-            &officer(),
-            s.id,
-            c.clone(),
-            "Too late to amend",
-            None,
-            t0()
-        )
-        .await
-        .is_err()
+        amend(&t.db, &officer(), s.id, c.clone(), "Too late to amend", None, t0())
+            .await
+            .is_err()
     );
-    let archived = transition(
-        &t.db,
-        &officer(),
-        s.id,
-        Transition::Archive,
-        t0() + Duration::days(41),
-    )
-    .await
-    .unwrap();
+    let archived = transition(&t.db, &officer(), s.id, Transition::Archive, t0() + Duration::days(41))
+        .await
+        .unwrap();
     assert_eq!(archived.status, Status::Archived);
     assert!(matches!(
         transition(&t.db, &officer(), s.id, Transition::Open, t0()).await,
@@ -273,9 +219,7 @@ async fn draft_to_archive_with_amendments_and_audit() {
         ]
     );
     assert!(entries.iter().all(|e| e.actor == "cli:test-officer"));
-    audit::verify(&t.db)
-        .await
-        .expect("the audit chain is intact");
+    audit::verify(&t.db).await.expect("the audit chain is intact");
 }
 
 #[tokio::test]
@@ -322,27 +266,15 @@ async fn posted(
 ) -> Solicitation {
     let mut c = content(number, title);
     f(&mut c);
-    let s = create_draft(&t.db, &officer(), office.id, c, t0())
-        .await
-        .unwrap();
-    transition(&t.db, &officer(), s.id, step, t0())
-        .await
-        .unwrap()
+    let s = create_draft(&t.db, &officer(), office.id, c, t0()).await.unwrap();
+    transition(&t.db, &officer(), s.id, step, t0()).await.unwrap()
 }
 
 #[tokio::test]
 async fn search_filters_sorts_and_pages() {
     let t = TestDb::new().await;
     let office = office(&t).await;
-    let reentry = posted(
-        &t,
-        &office,
-        "S-1",
-        "Reentry Incubator",
-        |_| {},
-        Transition::Open,
-    )
-    .await;
+    let reentry = posted(&t, &office, "S-1", "Reentry Incubator", |_| {}, Transition::Open).await;
     let youth = posted(
         &t,
         &office,
@@ -412,11 +344,7 @@ async fn search_filters_sorts_and_pages() {
         text: Some("100%".into()),
         ..Default::default()
     };
-    assert_eq!(
-        ids(&run(q, t0()).await),
-        vec![youth.id],
-        "% is matched literally"
-    );
+    assert_eq!(ids(&run(q, t0()).await), vec![youth.id], "% is matched literally");
     let q = SearchQuery {
         program_area: Some(ProgramArea::Prevention),
         ..Default::default()
@@ -478,10 +406,7 @@ async fn search_filters_sorts_and_pages() {
         t0(),
     )
     .await;
-    assert_eq!(
-        ids(&by_title),
-        vec![soon.id, forecast.id, reentry.id, youth.id]
-    );
+    assert_eq!(ids(&by_title), vec![soon.id, forecast.id, reentry.id, youth.id]);
     let q = SearchQuery {
         sort: SortOrder::Field {
             field: SortField::CloseDate,
@@ -536,11 +461,7 @@ async fn search_filters_sorts_and_pages() {
     assert_eq!(ids(&closed), vec![soon.id]);
     assert_eq!(close_overdue(&t.db, later).await.unwrap(), 1);
     assert_eq!(get(&t.db, soon.id).await.unwrap().status, Status::Closed);
-    assert_eq!(
-        close_overdue(&t.db, later).await.unwrap(),
-        0,
-        "the sweep is idempotent"
-    );
+    assert_eq!(close_overdue(&t.db, later).await.unwrap(), 0, "the sweep is idempotent");
 }
 
 #[tokio::test]
@@ -564,30 +485,17 @@ async fn attachments_come_and_go() {
     )
     .await
     .unwrap();
-    let a = add_attachment(
-        &t.db,
-        &officer(),
-        s.id,
-        doc,
-        "Frequently asked questions",
-        t0(),
-    )
-    .await
-    .unwrap();
+    let a = add_attachment(&t.db, &officer(), s.id, doc, "Frequently asked questions", t0())
+        .await
+        .unwrap();
     assert_eq!(attachments(&t.db, s.id).await.unwrap(), vec![a.clone()]);
     assert!(
         add_attachment(&t.db, &officer(), s.id, DocumentId::new(), "Missing", t0())
             .await
             .is_err()
     );
-    assert!(
-        add_attachment(&t.db, &officer(), s.id, doc, "  ", t0())
-            .await
-            .is_err()
-    );
-    remove_attachment(&t.db, &officer(), s.id, a.id, t0())
-        .await
-        .unwrap();
+    assert!(add_attachment(&t.db, &officer(), s.id, doc, "  ", t0()).await.is_err());
+    remove_attachment(&t.db, &officer(), s.id, a.id, t0()).await.unwrap();
     assert!(attachments(&t.db, s.id).await.unwrap().is_empty());
     assert!(matches!(
         remove_attachment(&t.db, &officer(), s.id, a.id, t0()).await,
