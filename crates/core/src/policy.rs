@@ -109,10 +109,7 @@ pub struct UserPrincipal {
 impl UserPrincipal {
     /// The user's role in an organization, if a member.
     pub fn role_in(&self, org: OrganizationId) -> Option<Role> {
-        self.memberships
-            .iter()
-            .find(|m| m.org == org)
-            .map(|m| m.role)
+        self.memberships.iter().find(|m| m.org == org).map(|m| m.role)
     }
 
     /// Owner or staff of the organization.
@@ -165,6 +162,8 @@ pub enum Action {
     Administer,
     /// Manage one's own account: profile, password, API tokens, sessions.
     ManageOwnAccount,
+    /// Sign up, sign in, verify an email address, reset a forgotten password: open to anyone.
+    Authenticate,
 }
 
 impl Action {
@@ -199,7 +198,7 @@ impl Decision {
 /// The one authorization policy.
 pub fn decide(p: &Principal, a: &Action) -> Decision {
     use Decision::*;
-    if matches!(a, Action::ReadPublic) {
+    if matches!(a, Action::ReadPublic | Action::Authenticate) {
         return Allow;
     }
     if let (
@@ -225,7 +224,7 @@ pub fn decide(p: &Principal, a: &Action) -> Decision {
         return Allow;
     }
     match a {
-        Action::ReadPublic => Allow,
+        Action::ReadPublic | Action::Authenticate => Allow,
         Action::ReadSolicitation {
             visibility: Visibility::Public,
             ..
@@ -279,9 +278,7 @@ pub fn decide(p: &Principal, a: &Action) -> Decision {
                 Deny("only program officers may read the audit log")
             }
         }
-        Action::ReadAudit { org: None } | Action::Administer => {
-            Deny("only administrators may do this")
-        }
+        Action::ReadAudit { org: None } | Action::Administer => Deny("only administrators may do this"),
         Action::ManageOwnAccount => Allow,
     }
 }
@@ -306,6 +303,7 @@ mod tests {
         let office = OrganizationId::new();
         let p = Principal::Anonymous;
         assert_eq!(decide(&p, &Action::ReadPublic), Decision::Allow);
+        assert_eq!(decide(&p, &Action::Authenticate), Decision::Allow);
         assert_eq!(
             decide(
                 &p,
