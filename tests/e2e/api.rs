@@ -20,16 +20,10 @@ async fn lists_searches_and_reads() {
         "money is a decimal string"
     );
 
-    let q = g
-        .get("/api/v1/solicitations?q=microgrants&status=open")
-        .await
-        .json();
+    let q = g.get("/api/v1/solicitations?q=microgrants&status=open").await.json();
     assert_eq!(q["total_items"], 1);
     assert_eq!(q["items"][0]["content"]["number"], "NNPC-2027-MG-90006");
-    assert_eq!(
-        q["items"][0]["content"]["funding"]["award_floor"],
-        "5000.00"
-    );
+    assert_eq!(q["items"][0]["content"]["funding"]["award_floor"], "5000.00");
 
     let id = g.id_of("O-BJA-2027-90001").await;
     let d = g.get(&format!("/api/v1/solicitations/{id}")).await.json();
@@ -43,9 +37,7 @@ async fn lists_searches_and_reads() {
 #[tokio::test]
 async fn bad_parameters_name_the_field() {
     let g = Granary::demo().await;
-    let r = g
-        .get("/api/v1/solicitations?page_size=500&status=pending")
-        .await;
+    let r = g.get("/api/v1/solicitations?page_size=500&status=pending").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let body = r.json();
     assert_eq!(body["status"], 400);

@@ -5,14 +5,7 @@ use axum::http::StatusCode;
 use crate::support::Granary;
 
 fn check_opportunity(o: &serde_json::Value) {
-    for key in [
-        "id",
-        "title",
-        "status",
-        "description",
-        "createdAt",
-        "lastModifiedAt",
-    ] {
+    for key in ["id", "title", "status", "description", "createdAt", "lastModifiedAt"] {
         assert!(o.get(key).is_some(), "required field {key} missing in {o}");
     }
     let status = o["status"]["value"].as_str().unwrap();
@@ -20,10 +13,7 @@ fn check_opportunity(o: &serde_json::Value) {
     let total = &o["funding"]["totalAmountAvailable"];
     assert_eq!(total["currency"], "USD");
     let amount = total["amount"].as_str().expect("amount is a string");
-    assert!(
-        amount.chars().all(|c| c.is_ascii_digit() || c == '.'),
-        "{amount}"
-    );
+    assert!(amount.chars().all(|c| c.is_ascii_digit() || c == '.'), "{amount}");
     let close = &o["keyDates"]["closeDate"];
     assert_eq!(close["eventType"], "singleDate");
     assert_eq!(close["date"].as_str().unwrap().len(), 10, "YYYY-MM-DD");
@@ -56,18 +46,12 @@ async fn list_is_paginated_and_newest_first() {
         serde_json::json!({"page": 1, "pageSize": 100, "totalItems": 7, "totalPages": 1})
     );
     items.iter().for_each(check_opportunity);
-    let modified: Vec<&str> = items
-        .iter()
-        .map(|o| o["lastModifiedAt"].as_str().unwrap())
-        .collect();
+    let modified: Vec<&str> = items.iter().map(|o| o["lastModifiedAt"].as_str().unwrap()).collect();
     let mut sorted = modified.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(modified, sorted, "sorted by lastModifiedAt, newest first");
 
-    let page = g
-        .get("/common-grants/opportunities?page=2&pageSize=3")
-        .await
-        .json();
+    let page = g.get("/common-grants/opportunities?page=2&pageSize=3").await.json();
     assert_eq!(
         page["paginationInfo"],
         serde_json::json!({"page": 2, "pageSize": 3, "totalItems": 7, "totalPages": 3})
@@ -95,14 +79,8 @@ async fn read_returns_one_opportunity() {
     check_opportunity(o);
     assert_eq!(o["id"], id);
     assert_eq!(o["status"]["value"], "forecasted");
-    assert_eq!(
-        o["source"],
-        format!("http://granary.test/solicitations/{id}")
-    );
-    assert_eq!(
-        o["customFields"]["solicitationNumber"]["value"],
-        "O-BJA-2027-90004"
-    );
+    assert_eq!(o["source"], format!("http://granary.test/solicitations/{id}"));
+    assert_eq!(o["customFields"]["solicitationNumber"]["value"], "O-BJA-2027-90004");
     let types: Vec<&str> = o["acceptedApplicantTypes"]
         .as_array()
         .unwrap()
@@ -133,9 +111,7 @@ async fn search_filters_sorts_and_reports() {
         "sorting": {"sortBy": "funding.totalAmountAvailable", "sortOrder": "asc"},
         "pagination": {"page": 1, "pageSize": 10}
     }"#;
-    let r = g
-        .post_json("/common-grants/opportunities/search", body)
-        .await;
+    let r = g.post_json("/common-grants/opportunities/search", body).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let b = r.json();
     let titles: Vec<&str> = b["items"]
@@ -181,9 +157,7 @@ async fn search_filters_sorts_and_reports() {
     assert_eq!(statuses.len(), 3);
     assert!(statuses.iter().all(|s| s != "open"));
     assert_eq!(
-        g.post_json("/common-grants/opportunities/search", "{}")
-            .await
-            .json()["paginationInfo"]["totalItems"],
+        g.post_json("/common-grants/opportunities/search", "{}").await.json()["paginationInfo"]["totalItems"],
         7
     );
 
@@ -201,9 +175,7 @@ async fn search_filters_sorts_and_reports() {
 #[tokio::test]
 async fn search_refuses_bad_input_with_reasons() {
     let g = Granary::demo().await;
-    let r = g
-        .post_json("/common-grants/opportunities/search", "{not json")
-        .await;
+    let r = g.post_json("/common-grants/opportunities/search", "{not json").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.json()["status"], 400);
 
@@ -241,10 +213,7 @@ async fn search_refuses_bad_input_with_reasons() {
     )
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        r.json()["errors"][0]["field"],
-        "filters.closeDateRange.value.min"
-    );
+    assert_eq!(r.json()["errors"][0]["field"], "filters.closeDateRange.value.min");
 
     let r = g
         .send(
@@ -259,9 +228,7 @@ async fn search_refuses_bad_input_with_reasons() {
 
     // The test gateway accepts bodies up to 64 KiB.
     let huge = format!(r#"{{"search": "{}"}}"#, "x".repeat(100 * 1024));
-    let r = g
-        .post_json("/common-grants/opportunities/search", &huge)
-        .await;
+    let r = g.post_json("/common-grants/opportunities/search", &huge).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(r.json()["status"], 413);
 }
@@ -270,11 +237,7 @@ async fn search_refuses_bad_input_with_reasons() {
 async fn other_dates_are_keyed_by_name() {
     let g = Granary::demo().await;
     let id = g.id_of("NNPC-2027-MG-90006").await;
-    let o = g
-        .get(&format!("/common-grants/opportunities/{id}"))
-        .await
-        .json()["data"]
-        .clone();
+    let o = g.get(&format!("/common-grants/opportunities/{id}")).await.json()["data"].clone();
     let other = o["keyDates"]["otherDates"].as_object().unwrap();
     assert!(other.contains_key("openDate"), "{other:?}");
     assert!(other.contains_key("periodOfPerformance"));

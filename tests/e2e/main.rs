@@ -2,8 +2,11 @@
 //! (SQLite, or PostgreSQL when GRANARY_TEST_DATABASE_URL is set) and a real document store
 //! (local files, or an S3 server started in the test).
 
+mod access;
+mod accounts;
 mod api;
 mod common_grants;
+mod logs;
 mod pages;
 mod storage;
 mod support;

@@ -21,10 +21,7 @@ async fn home_lists_open_and_forecasted_solicitations() {
     assert!(html.contains("4 open now"), "{html}");
     assert!(html.contains("1 coming soon"));
     assert!(html.contains("Trauma Recovery Center Demonstration Project"));
-    assert!(
-        html.contains("Connect and Protect"),
-        "the forecast is shown"
-    );
+    assert!(html.contains("Connect and Protect"), "the forecast is shown");
     assert!(
         !html.contains("Hospital-Based Victim Services"),
         "closed ones are not on the home page"
@@ -40,27 +37,19 @@ async fn search_page_filters_and_explains_mistakes() {
     let html = r.text();
     assert!(html.contains("Second Chance Act Community-Based Reentry Incubator Initiative"));
     assert!(!html.contains("Trauma Recovery Center Demonstration Project"));
-    assert!(
-        html.contains(r#"value="reentry""#),
-        "the form keeps what was typed"
-    );
+    assert!(html.contains(r#"value="reentry""#), "the form keeps what was typed");
 
     let closed = g.get("/solicitations?status=closed").await.text();
     assert!(closed.contains("2 solicitations"), "{closed}");
     assert!(closed.contains("Hospital-Based Victim Services"));
 
     let area = g
-        .get(
-            "/solicitations?area=prevention&status=open&status=forecasted&status=closed&sort=title",
-        )
+        .get("/solicitations?area=prevention&status=open&status=forecasted&status=closed&sort=title")
         .await
         .text();
     assert!(area.contains("solicitation"));
 
-    let gov = g
-        .get("/solicitations?applicant_type=government_county")
-        .await
-        .text();
+    let gov = g.get("/solicitations?applicant_type=government_county").await.text();
     assert!(gov.contains("Connect and Protect"), "{gov}");
     assert!(gov.contains("2 solicitations<"), "{gov}");
     assert!(
@@ -68,9 +57,7 @@ async fn search_page_filters_and_explains_mistakes() {
         "grassroots-only microgrants do not take county governments"
     );
 
-    let bad = g
-        .get("/solicitations?closing_before=next+week&area=space")
-        .await;
+    let bad = g.get("/solicitations?closing_before=next+week&area=space").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     let html = bad.text();
     assert!(html.contains("closing_before"), "{html}");
@@ -128,16 +115,11 @@ async fn detail_page_shows_everything_an_applicant_needs() {
 #[tokio::test]
 async fn unknown_and_draft_solicitations_are_not_found() {
     let g = Granary::demo().await;
-    let r = g
-        .get("/solicitations/0190b7c4-6a1e-7c3e-9d6f-2b1a4c5d6e7f")
-        .await;
+    let r = g.get("/solicitations/0190b7c4-6a1e-7c3e-9d6f-2b1a4c5d6e7f").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(r.content_type.starts_with("text/html"));
     assert!(r.text().contains("There is no solicitation"));
-    assert_eq!(
-        g.get("/solicitations/not-an-id").await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(g.get("/solicitations/not-an-id").await.status, StatusCode::NOT_FOUND);
     assert_eq!(g.get("/no/such/page").await.status, StatusCode::NOT_FOUND);
 
     let office = sol::ensure_office(
@@ -167,9 +149,7 @@ async fn unknown_and_draft_solicitations_are_not_found() {
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        g.get(&format!("/api/v1/solicitations/{}", draft.id))
-            .await
-            .status,
+        g.get(&format!("/api/v1/solicitations/{}", draft.id)).await.status,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
@@ -184,31 +164,22 @@ async fn unknown_and_draft_solicitations_are_not_found() {
 async fn user_text_is_escaped() {
     let g = Granary::empty().await;
     let actor = Actor::cli("test");
-    let office = sol::ensure_office(
-        &g.db.db,
-        &actor,
-        "Office <b>of</b> Tests",
-        "program_office",
-        t0(),
-    )
-    .await
-    .unwrap();
-    let mut c: sol::SolicitationContent =
-        serde_json::from_value(serde_json::json!({
-            "number": "XSS-1",
-            "title": "<script>alert(1)</script> Youth mentoring",
-            "summary": "Summary with \"quotes\" & <img src=x onerror=alert(2)>",
-            "description": "Para <iframe>",
-            "program_areas": ["prevention"],
-            "eligibility": {"applicant_types": ["non_profit_with_501c3"]},
-            "funding": {"total_available": "1000", "award_ceiling": "500"},
-            "rubric": {"total_points": 10, "criteria": [{"key": "a", "name": "<em>Need</em>", "points": 10}]}
-        }))
-        .unwrap();
-    c.dates.closes_at = Some(t0() + chrono::Duration::days(3));
-    let s = sol::create_draft(&g.db.db, &actor, office.id, c, t0())
+    let office = sol::ensure_office(&g.db.db, &actor, "Office <b>of</b> Tests", "program_office", t0())
         .await
         .unwrap();
+    let mut c: sol::SolicitationContent = serde_json::from_value(serde_json::json!({
+        "number": "XSS-1",
+        "title": "<script>alert(1)</script> Youth mentoring",
+        "summary": "Summary with \"quotes\" & <img src=x onerror=alert(2)>",
+        "description": "Para <iframe>",
+        "program_areas": ["prevention"],
+        "eligibility": {"applicant_types": ["non_profit_with_501c3"]},
+        "funding": {"total_available": "1000", "award_ceiling": "500"},
+        "rubric": {"total_points": 10, "criteria": [{"key": "a", "name": "<em>Need</em>", "points": 10}]}
+    }))
+    .unwrap();
+    c.dates.closes_at = Some(t0() + chrono::Duration::days(3));
+    let s = sol::create_draft(&g.db.db, &actor, office.id, c, t0()).await.unwrap();
     sol::transition(&g.db.db, &actor, s.id, sol::Transition::Open, t0())
         .await
         .unwrap();
@@ -234,10 +205,7 @@ async fn attachments_download_intact() {
     let id = g.id_of("O-BJA-2027-90002").await;
     let detail = g.get(&format!("/api/v1/solicitations/{id}")).await.json();
     let att = &detail["attachments"][0];
-    let url = att["download_url"]
-        .as_str()
-        .unwrap()
-        .replace("http://granary.test", "");
+    let url = att["download_url"].as_str().unwrap().replace("http://granary.test", "");
     let r = g.get(&url).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.content_type, "text/plain; charset=utf-8");
@@ -247,10 +215,7 @@ async fn attachments_download_intact() {
             .unwrap()
             .starts_with("attachment; filename=\"O-BJA-2027-90002-summary.txt\"")
     );
-    assert_eq!(
-        hex::encode(Sha256::digest(&r.body)),
-        att["sha256"].as_str().unwrap()
-    );
+    assert_eq!(hex::encode(Sha256::digest(&r.body)), att["sha256"].as_str().unwrap());
     assert!(r.text().contains("Second Chance Act"));
     let missing = g
         .get(&format!(
@@ -281,10 +246,7 @@ async fn stylesheet_and_security_headers() {
 fn templates_never_skip_escaping() {
     for (name, src) in granary_gateway::views::TEMPLATES {
         assert!(!src.contains("{{{"), "template {name} uses triple braces");
-        assert!(
-            !src.contains("{{&"),
-            "template {name} uses an unescaped expression"
-        );
+        assert!(!src.contains("{{&"), "template {name} uses an unescaped expression");
     }
 }
 

@@ -13,16 +13,10 @@ async fn attachments_round_trip_through_s3() {
     let id = g.id_of("O-OVC-2027-90003").await;
     let d = g.get(&format!("/api/v1/solicitations/{id}")).await.json();
     let att = &d["attachments"][0];
-    let url = att["download_url"]
-        .as_str()
-        .unwrap()
-        .replace("http://granary.test", "");
+    let url = att["download_url"].as_str().unwrap().replace("http://granary.test", "");
     let r = g.get(&url).await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(
-        hex::encode(Sha256::digest(&r.body)),
-        att["sha256"].as_str().unwrap()
-    );
+    assert_eq!(hex::encode(Sha256::digest(&r.body)), att["sha256"].as_str().unwrap());
     assert!(r.text().contains("Trauma Recovery Center"));
     assert!(g.store.describe().starts_with("s3 bucket granary-e2e"));
 }
@@ -60,6 +54,7 @@ async fn health_reports_an_unreachable_store() {
         clock: std::sync::Arc::new(g.clock.clone()),
         public_url: "http://granary.test".into(),
         max_body_bytes: 1024,
+        mailer: std::sync::Arc::new(granary_identity::FileSender::new(g.mail_dir.clone())),
     };
     let resp = tower::ServiceExt::oneshot(
         granary_gateway::router(state),

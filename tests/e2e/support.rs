@@ -24,6 +24,8 @@ pub struct Granary {
     pub store: Arc<dyn DocumentStore>,
     pub clock: FixedClock,
     pub router: Router,
+    /// Where the test's outgoing email is written, one file per message.
+    pub mail_dir: std::path::PathBuf,
     _dirs: Vec<tempfile::TempDir>,
     _server: Option<tokio::task::JoinHandle<()>>,
 }
@@ -40,12 +42,11 @@ impl Reply {
         String::from_utf8_lossy(&self.body).into_owned()
     }
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 }
 
-fn state(db: &TestDb, store: Arc<dyn DocumentStore>, clock: &FixedClock) -> AppState {
+fn state(db: &TestDb, store: Arc<dyn DocumentStore>, clock: &FixedClock, mail_dir: &std::path::Path) -> AppState {
     AppState {
         db: db.db.clone(),
         store,
@@ -53,6 +54,7 @@ fn state(db: &TestDb, store: Arc<dyn DocumentStore>, clock: &FixedClock) -> AppS
         clock: Arc::new(clock.clone()) as SharedClock,
         public_url: "http://granary.test".into(),
         max_body_bytes: 64 * 1024,
+        mailer: Arc::new(granary_identity::FileSender::new(mail_dir.to_path_buf())),
     }
 }
 
@@ -76,8 +78,7 @@ impl Granary {
     /// A Granary with the demo data, on a real S3 server started for the test.
     pub async fn demo_on_s3() -> Granary {
         let dir = tempfile::tempdir().unwrap();
-        let (addr, server) =
-            granary_documents::testing::start_s3_server(&dir.path().join("s3")).await;
+        let (addr, server) = granary_documents::testing::start_s3_server(&dir.path().join("s3")).await;
         let s3 = S3Store::new(S3Settings {
             endpoint: Some(format!("http://{addr}")),
             region: "us-east-1".into(),
@@ -107,12 +108,14 @@ impl Granary {
                 .expect("demo data loads");
             assert_eq!(report.created, 7);
         }
-        let router = granary_gateway::router(state(&db, store.clone(), &clock));
+        let mail_dir = dirs[0].path().join("outbox");
+        let router = granary_gateway::router(state(&db, store.clone(), &clock, &mail_dir));
         Granary {
             db,
             store,
             clock,
             router,
+            mail_dir,
             _dirs: dirs,
             _server: server,
         }
@@ -120,7 +123,7 @@ impl Granary {
 
     /// The shared state behind this Granary's router, for building variants of it.
     pub fn state(&self) -> AppState {
-        state(&self.db, self.store.clone(), &self.clock)
+        state(&self.db, self.store.clone(), &self.clock, &self.mail_dir)
     }
 
     pub async fn send(&self, req: Request<Body>) -> Reply {
@@ -132,13 +135,7 @@ impl Granary {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec();
+        let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
         Reply {
             status,
             content_type,
@@ -148,8 +145,7 @@ impl Granary {
     }
 
     pub async fn get(&self, uri: &str) -> Reply {
-        self.send(Request::get(uri).body(Body::empty()).unwrap())
-            .await
+        self.send(Request::get(uri).body(Body::empty()).unwrap()).await
     }
 
     pub async fn post_json(&self, uri: &str, body: &str) -> Reply {
@@ -169,5 +165,128 @@ impl Granary {
             .unwrap()
             .id
             .to_string()
+    }
+}
+
+/// A browser: keeps cookies between requests and posts forms with their CSRF token.
+pub struct Browser<'a> {
+    pub g: &'a Granary,
+    pub cookies: std::collections::BTreeMap<String, String>,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(g: &'a Granary) -> Self {
+        Browser {
+            g,
+            cookies: Default::default(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn remember(&mut self, r: &Reply) {
+        for v in r.headers.get_all(header::SET_COOKIE) {
+            let v = v.to_str().unwrap();
+            let pair = v.split(';').next().unwrap();
+            let (k, val) = pair.split_once('=').unwrap();
+            if val.is_empty() || v.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), val.to_string());
+            }
+        }
+    }
+
+    pub async fn get(&mut self, uri: &str) -> Reply {
+        let r = self
+            .g
+            .send(
+                Request::get(uri)
+                    .header(header::COOKIE, self.cookie_header())
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        self.remember(&r);
+        r
+    }
+
+    /// The CSRF token this browser holds (it gets one with its first page).
+    pub fn csrf(&self) -> String {
+        self.cookies
+            .get("granary_csrf")
+            .cloned()
+            .expect("a page was visited first, which sets the CSRF cookie")
+    }
+
+    /// Posts a form as the page would: with the CSRF token in a hidden field.
+    pub async fn post_form(&mut self, uri: &str, fields: &[(&str, &str)]) -> Reply {
+        let token = self.csrf();
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(uri, &serde_urlencoded::to_string(&all).unwrap()).await
+    }
+
+    /// Posts a urlencoded body exactly as given.
+    pub async fn post_raw(&mut self, uri: &str, body: &str) -> Reply {
+        let r = self
+            .g
+            .send(
+                Request::post(uri)
+                    .header(header::COOKIE, self.cookie_header())
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(body.to_string()))
+                    .unwrap(),
+            )
+            .await;
+        self.remember(&r);
+        r
+    }
+
+    pub fn location(r: &Reply) -> String {
+        r.headers
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    }
+}
+
+impl Granary {
+    /// The emails sent so far, as (file name, text), oldest first.
+    pub fn emails(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = std::fs::read_dir(&self.mail_dir)
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| {
+                        (
+                            e.file_name().to_string_lossy().into_owned(),
+                            std::fs::read_to_string(e.path()).unwrap_or_default(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        out
+    }
+
+    /// Waits (briefly) for an email whose text contains `needle`, and returns the first link
+    /// in it that starts with `prefix`, as a local path.
+    pub async fn link_in_email(&self, needle: &str, prefix: &str) -> String {
+        for _ in 0..100 {
+            if let Some((_, text)) = self.emails().into_iter().rev().find(|(_, t)| t.contains(needle)) {
+                let start = text.find(prefix).expect("the email holds the link");
+                let link: String = text[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+                return link.replace("http://granary.test", "");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("no email containing {needle:?}: {:?}", self.emails())
     }
 }

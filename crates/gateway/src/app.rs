@@ -12,13 +12,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use http_body_util::BodyExt;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{
-    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::error::{ErrorBody, RenderedError};
-use crate::routes::{api, common_grants, health, pages};
+use crate::routes::{account, api, common_grants, health, pages};
 use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -31,11 +29,7 @@ pub struct RouteDef {
 }
 
 fn route(method: Method, path: &'static str, handler: MethodRouter<AppState>) -> RouteDef {
-    RouteDef {
-        method,
-        path,
-        handler,
-    }
+    RouteDef { method, path, handler }
 }
 
 /// Every route Granary serves. The route × role test walks this list, so a route cannot be
@@ -55,11 +49,7 @@ pub fn routes() -> Vec<RouteDef> {
         route(M::GET, "/healthz", get(health::healthz)),
         route(M::GET, "/api/v1/solicitations", get(api::list)),
         route(M::GET, "/api/v1/solicitations/{id}", get(api::get)),
-        route(
-            M::GET,
-            "/common-grants/opportunities",
-            get(common_grants::list),
-        ),
+        route(M::GET, "/common-grants/opportunities", get(common_grants::list)),
         route(
             M::POST,
             "/common-grants/opportunities/search",
@@ -70,6 +60,19 @@ pub fn routes() -> Vec<RouteDef> {
             "/common-grants/opportunities/{opp_id}",
             get(common_grants::read),
         ),
+        route(M::GET, "/sign-in", get(account::sign_in_page)),
+        route(M::POST, "/sign-in", post(account::sign_in)),
+        route(M::GET, "/sign-up", get(account::sign_up_page)),
+        route(M::POST, "/sign-up", post(account::sign_up)),
+        route(M::POST, "/sign-out", post(account::sign_out)),
+        route(M::GET, "/verify-email", get(account::verify_email)),
+        route(M::GET, "/forgot-password", get(account::forgot_page)),
+        route(M::POST, "/forgot-password", post(account::forgot)),
+        route(M::GET, "/reset-password", get(account::reset_page)),
+        route(M::POST, "/reset-password", post(account::reset)),
+        route(M::GET, "/account", get(account::account_page)),
+        route(M::POST, "/account/tokens", post(account::create_token)),
+        route(M::POST, "/account/tokens/{id}/revoke", post(account::revoke_token)),
     ]
 }
 
@@ -91,9 +94,10 @@ pub fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             crate::error::AppError::internal("a request handler panicked").into_response()
         }))
-        .layer(middleware::from_fn_with_state(state.clone(), render_errors))
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::authenticate))
         .layer(middleware::from_fn_with_state(state.clone(), crate::csrf::protect))
+        // Outside the CSRF and sign-in layers, so their refusals are rendered too.
+        .layer(middleware::from_fn_with_state(state.clone(), render_errors))
         .layer(middleware::from_fn(security_headers))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -158,13 +162,13 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
     if !(status.is_client_error() || status.is_server_error()) {
         return resp;
     }
-    if status == StatusCode::UNAUTHORIZED && !json {
-        // People are sent to sign in, and brought back afterwards.
-        let next =
-            serde_urlencoded::to_string([("next", path_and_query.as_str())]).unwrap_or_default();
+    let (parts, body) = resp.into_parts();
+    if status == StatusCode::UNAUTHORIZED && !json && parts.extensions.get::<RenderedError>().is_some() {
+        // People are sent to sign in, and brought back afterwards. (A page that answers 401
+        // itself, such as a failed sign-in, is left as it is.)
+        let next = serde_urlencoded::to_string([("next", path_and_query.as_str())]).unwrap_or_default();
         return axum::response::Redirect::to(&format!("/sign-in?{next}")).into_response();
     }
-    let (parts, body) = resp.into_parts();
     let rendered = match parts.extensions.get::<RenderedError>() {
         Some(r) => r.clone(),
         None => {
@@ -178,10 +182,7 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
             if !is_text {
                 return Response::from_parts(parts, body);
             }
-            let bytes = match http_body_util::Limited::new(body, 16 * 1024)
-                .collect()
-                .await
-            {
+            let bytes = match http_body_util::Limited::new(body, 16 * 1024).collect().await {
                 Ok(c) => c.to_bytes(),
                 Err(_) => Default::default(),
             };
@@ -219,10 +220,9 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
         };
         (status, axum::Json(body)).into_response()
     } else {
-        let html =
-            state
-                .views
-                .error_page(status.as_u16(), heading(status), &message, &rendered.fields);
+        let html = state
+            .views
+            .error_page(status.as_u16(), heading(status), &message, &rendered.fields);
         (status, axum::response::Html(html)).into_response()
     };
     if status == StatusCode::UNAUTHORIZED {
@@ -244,15 +244,9 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
 async fn security_headers(req: Request<Body>, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(

@@ -5,7 +5,7 @@
 //! of a route that never asked the policy, so a route that forgets cannot leak anything.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::StatusCode;
@@ -17,9 +17,29 @@ use granary_core::policy::{Action, Decision, Principal, decide};
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// Set once a handler has asked the policy.
+/// What the policy said during one request: not asked yet, allowed, or refused (a refusal
+/// outranks an allow, so a page that asked about several things reports the refusal).
 #[derive(Clone, Default)]
-pub struct PolicyConsulted(Arc<AtomicBool>);
+pub struct PolicyConsulted(Arc<AtomicU8>);
+
+const NOT_ASKED: u8 = 0;
+const ALLOWED: u8 = 1;
+const SIGN_IN: u8 = 2;
+const REFUSED: u8 = 3;
+
+/// The response header that says what the policy decided for the request.
+pub const AUTHZ_HEADER: &str = "x-granary-authz";
+
+impl PolicyConsulted {
+    fn note(&self, d: &Decision) {
+        let v = match d {
+            Decision::Allow => ALLOWED,
+            Decision::SignInRequired => SIGN_IN,
+            Decision::Deny(_) => REFUSED,
+        };
+        self.0.fetch_max(v, Ordering::Relaxed);
+    }
+}
 
 /// The principal and the policy, for a handler.
 pub struct Auth {
@@ -33,8 +53,9 @@ impl Auth {
     /// Refuses the request unless the policy allows the action: 401 when signing in would
     /// help, 403 with the reason otherwise.
     pub fn require(&self, action: &Action) -> Result<(), AppError> {
-        self.consulted.0.store(true, Ordering::Relaxed);
-        match decide(&self.principal, action) {
+        let decision = decide(&self.principal, action);
+        self.consulted.note(&decision);
+        match decision {
             Decision::Allow => Ok(()),
             Decision::SignInRequired => Err(AppError::sign_in_required()),
             Decision::Deny(reason) => Err(AppError::new(StatusCode::FORBIDDEN, reason)),
@@ -43,8 +64,9 @@ impl Auth {
 
     /// Whether the action is allowed, for showing or hiding a control. Counts as asking.
     pub fn allows(&self, action: &Action) -> bool {
-        self.consulted.0.store(true, Ordering::Relaxed);
-        decide(&self.principal, action).is_allowed()
+        let decision = decide(&self.principal, action);
+        self.consulted.note(&decision);
+        decision.is_allowed()
     }
 
     /// The signed-in user, if any.
@@ -67,20 +89,13 @@ impl Auth {
 impl FromRequestParts<AppState> for Auth {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        _state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
         let principal = parts
             .extensions
             .get::<Principal>()
             .cloned()
             .unwrap_or(Principal::Anonymous);
-        let consulted = parts
-            .extensions
-            .get::<PolicyConsulted>()
-            .cloned()
-            .unwrap_or_default();
+        let consulted = parts.extensions.get::<PolicyConsulted>().cloned().unwrap_or_default();
         let csrf = parts
             .extensions
             .get::<crate::csrf::CsrfToken>()
@@ -103,14 +118,23 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     let consulted = PolicyConsulted::default();
     req.extensions_mut().insert(principal);
     req.extensions_mut().insert(consulted.clone());
-    let resp = next.run(req).await;
+    let mut resp = next.run(req).await;
     let status = resp.status();
-    if (status.is_success() || status.is_redirection()) && !consulted.0.load(Ordering::Relaxed) {
+    let verdict = consulted.0.load(Ordering::Relaxed);
+    if (status.is_success() || status.is_redirection()) && verdict == NOT_ASKED {
         tracing::error!(
             status = status.as_u16(),
             "a route answered without asking the authorization policy"
         );
         return AppError::internal("route skipped the authorization policy").into_response();
     }
+    let word = match verdict {
+        ALLOWED => "allowed",
+        SIGN_IN => "sign-in",
+        REFUSED => "refused",
+        _ => "not-asked",
+    };
+    resp.headers_mut()
+        .insert(AUTHZ_HEADER, axum::http::HeaderValue::from_static(word));
     resp
 }

@@ -53,6 +53,29 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// User accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create an account (its email counts as verified). Without --password-file a strong
+    /// password is generated and printed once.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Make the user a site administrator.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from the first line of this file.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -81,9 +104,7 @@ pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection
     let db = connect(&url, PoolSize(config.database_pool_size))
         .await
         .with_context(|| format!("cannot open the database at {}", redact_url(&url)))?;
-    Migrator::up(&db, None)
-        .await
-        .context("applying database migrations")?;
+    Migrator::up(&db, None).await.context("applying database migrations")?;
     Ok(db)
 }
 
@@ -121,8 +142,8 @@ async fn open(config: Config) -> anyhow::Result<Runtime> {
 }
 
 fn init_tracing(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
@@ -180,6 +201,35 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
                 Err(e) => anyhow::bail!("{e}"),
             }
         }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    email,
+                    name,
+                    admin,
+                    password_file,
+                },
+        } => {
+            let db = open_database(&config).await?;
+            let (password, generated) = match password_file {
+                Some(f) => {
+                    let text = std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?;
+                    (text.lines().next().unwrap_or("").to_string(), false)
+                }
+                None => (crate::seed::generate_password(), true),
+            };
+            let user =
+                crate::seed::create_verified_user(&db, &email, &name, &password, admin, chrono::Utc::now()).await?;
+            println!(
+                "Created {}{} <{}>.",
+                user.display_name,
+                if admin { ", administrator," } else { "" },
+                user.email.as_str()
+            );
+            if generated {
+                println!("Password (shown once): {password}");
+            }
+        }
         Command::Serve { demo } => serve(open(config).await?, demo).await?,
     }
     Ok(())
@@ -189,10 +239,7 @@ fn describe_db(config: &Config, db: &DatabaseConnection) -> String {
     let backend = backend_name(db.get_database_backend());
     match config.sqlite_path() {
         Some(p) if config.database_url.is_none() => format!("{backend} at {}", p.display()),
-        _ => format!(
-            "{backend} at {}",
-            redact_url(&config.effective_database_url())
-        ),
+        _ => format!("{backend} at {}", redact_url(&config.effective_database_url())),
     }
 }
 
@@ -203,6 +250,20 @@ pub fn app_state(
     clock: SharedClock,
     config: &Config,
 ) -> anyhow::Result<AppState> {
+    let mailer: Arc<dyn granary_identity::MailSender> = match &config.mail.smtp {
+        Some(s) => Arc::new(
+            granary_identity::SmtpSender::new(
+                &s.host,
+                s.port,
+                s.username.clone(),
+                s.password.as_ref().map(|p| granary_identity::Secret::new(p.expose())),
+                &config.mail.from,
+                s.starttls,
+            )
+            .context("configuring SMTP")?,
+        ),
+        None => Arc::new(granary_identity::FileSender::new(config.mail.outbox_dir.clone())),
+    };
     Ok(AppState {
         db,
         store,
@@ -210,16 +271,20 @@ pub fn app_state(
         clock,
         public_url: config.public_url.clone(),
         max_body_bytes: config.max_body_bytes,
+        mailer,
     })
 }
 
 #[allow(clippy::print_stdout)]
 async fn serve(rt: Runtime, demo: bool) -> anyhow::Result<()> {
     let Runtime { config, db, store } = rt;
-    if demo {
+    let demo_users = if demo {
         let r = crate::seed::seed_demo(&db, &store, chrono::Utc::now()).await?;
         tracing::info!(added = r.created, present = r.skipped, "demo data loaded");
-    }
+        crate::seed::seed_demo_users(&db, chrono::Utc::now()).await?
+    } else {
+        Vec::new()
+    };
     let clock: SharedClock = Arc::new(SystemClock);
     let closed = granary_solicitations::close_overdue(&db, clock.now()).await?;
     if closed > 0 {
@@ -237,27 +302,53 @@ async fn serve(rt: Runtime, demo: bool) -> anyhow::Result<()> {
             }
         })
     };
-    let listener = tokio::net::TcpListener::bind(config.bind)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot listen on {} (is another program using it? choose another with --bind)",
-                config.bind
-            )
-        })?;
+    let listener = tokio::net::TcpListener::bind(config.bind).await.with_context(|| {
+        format!(
+            "cannot listen on {} (is another program using it? choose another with --bind)",
+            config.bind
+        )
+    })?;
     let addr = listener.local_addr()?;
     println!("Granary is running at http://{addr}/");
     println!("  database:  {}", describe_db(&config, &db));
     println!("  documents: {}", store.describe());
     if demo {
         println!("  demo data: loaded (see /solicitations)");
+        println!(
+            "  demo accounts (demo mode only), password {}:",
+            crate::seed::DEMO_PASSWORD
+        );
+        for u in &demo_users {
+            println!("    {:<36} {}", u.email, u.role);
+        }
+    }
+    match &config.mail.smtp {
+        Some(s) => println!("  email:     SMTP via {}:{}", s.host, s.port),
+        None => println!(
+            "  email:     written to {} (no SMTP configured)",
+            config.mail.outbox_dir.display()
+        ),
     }
     println!("Press Ctrl-C to stop.");
-    let state = app_state(db.clone(), store, clock, &config)?;
-    axum::serve(listener, crate::router(state))
+    let state = app_state(db.clone(), store, clock.clone(), &config)?;
+    let postman = {
+        let (db, mailer) = (db.clone(), state.mailer.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
+            loop {
+                tick.tick().await;
+                if let Err(e) = granary_identity::deliver_pending(&db, mailer.as_ref(), clock.now()).await {
+                    tracing::warn!(error = %e, "delivering queued email failed; will retry");
+                }
+            }
+        })
+    };
+    let app = crate::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     sweeper.abort();
+    postman.abort();
     let _ = db.close().await;
     Ok(())
 }
@@ -268,8 +359,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };

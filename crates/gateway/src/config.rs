@@ -46,6 +46,26 @@ pub struct S3Config {
     pub path_style: bool,
 }
 
+/// How email leaves Granary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailConfig {
+    /// SMTP server; when absent, each message is written to `outbox_dir` instead (and the log
+    /// says where), so a demo user can follow the links.
+    pub smtp: Option<SmtpConfig>,
+    /// The sender, such as `Granary <grants@example.org>`.
+    pub from: String,
+    pub outbox_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub starttls: bool,
+}
+
 /// Granary's configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -55,6 +75,7 @@ pub struct Config {
     pub database_url: Option<Secret>,
     pub database_pool_size: u32,
     pub storage: StorageConfig,
+    pub mail: MailConfig,
     /// The largest document accepted, in bytes.
     pub max_upload_bytes: u64,
     /// The largest JSON or form body accepted, in bytes.
@@ -100,22 +121,22 @@ const KEYS: &[(&str, &str)] = &[
     ("storage.s3.region", "GRANARY_S3_REGION"),
     ("storage.s3.bucket", "GRANARY_S3_BUCKET"),
     ("storage.s3.access_key_id", "GRANARY_S3_ACCESS_KEY_ID"),
-    (
-        "storage.s3.secret_access_key",
-        "GRANARY_S3_SECRET_ACCESS_KEY",
-    ),
+    ("storage.s3.secret_access_key", "GRANARY_S3_SECRET_ACCESS_KEY"),
     ("storage.s3.path_style", "GRANARY_S3_PATH_STYLE"),
+    ("mail.from", "GRANARY_MAIL_FROM"),
+    ("mail.outbox_dir", "GRANARY_MAIL_OUTBOX_DIR"),
+    ("mail.smtp.host", "GRANARY_SMTP_HOST"),
+    ("mail.smtp.port", "GRANARY_SMTP_PORT"),
+    ("mail.smtp.username", "GRANARY_SMTP_USERNAME"),
+    ("mail.smtp.password", "GRANARY_SMTP_PASSWORD"),
+    ("mail.smtp.starttls", "GRANARY_SMTP_STARTTLS"),
 ];
 
 /// The environment variables that are not `GRANARY_*` but are honoured.
 const OTHER_ENV: &[(&str, &str)] = &[("database_url", "DATABASE_URL")];
 
 /// Environment variables with the GRANARY_ prefix that are not configuration keys.
-const NON_CONFIG_ENV: &[&str] = &[
-    "GRANARY_CONFIG",
-    "GRANARY_TEST_DATABASE_URL",
-    "GRANARY_TEST_S3",
-];
+const NON_CONFIG_ENV: &[&str] = &["GRANARY_CONFIG", "GRANARY_TEST_DATABASE_URL", "GRANARY_TEST_S3"];
 
 #[derive(Debug, Clone)]
 struct Raw {
@@ -147,10 +168,7 @@ impl Config {
     }
 
     /// Loads configuration from the given environment (for tests) and an optional file.
-    pub fn load_from(
-        overrides: &Overrides,
-        env: &[(String, String)],
-    ) -> Result<Config, ConfigError> {
+    pub fn load_from(overrides: &Overrides, env: &[(String, String)]) -> Result<Config, ConfigError> {
         let mut raw = RawMap::new();
         let mut warnings = Vec::new();
         let known = |k: &str| KEYS.iter().any(|(key, _)| *key == k);
@@ -176,9 +194,7 @@ impl Config {
             flatten_toml("", &table, &mut flat);
             for (key, value) in flat {
                 if !known(&key) {
-                    warnings.push(format!(
-                        "unknown configuration key `{key}` in {origin} is ignored"
-                    ));
+                    warnings.push(format!("unknown configuration key `{key}` in {origin} is ignored"));
                     continue;
                 }
                 let value = match value {
@@ -189,10 +205,7 @@ impl Config {
                         return Err(ConfigError {
                             key,
                             origin,
-                            message: format!(
-                                "expected a string, number or true/false, found {}",
-                                other.type_str()
-                            ),
+                            message: format!("expected a string, number or true/false, found {}", other.type_str()),
                         });
                     }
                 };
@@ -255,11 +268,7 @@ impl Config {
                 .unwrap_or_else(|| "not set".into()),
             message,
         };
-        let text = |key: &str| {
-            get(key)
-                .map(|r| r.value.trim().to_string())
-                .filter(|s| !s.is_empty())
-        };
+        let text = |key: &str| get(key).map(|r| r.value.trim().to_string()).filter(|s| !s.is_empty());
 
         let bind_text = text("bind").unwrap_or_else(|| "127.0.0.1:8080".into());
         let bind: SocketAddr = bind_text.parse().map_err(|_| {
@@ -273,11 +282,7 @@ impl Config {
 
         let database_url = match text("database_url") {
             None => None,
-            Some(u)
-                if u.starts_with("postgres://")
-                    || u.starts_with("postgresql://")
-                    || u.starts_with("sqlite:") =>
-            {
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") || u.starts_with("sqlite:") => {
                 Some(Secret::new(u))
             }
             Some(_) => {
@@ -301,28 +306,14 @@ impl Config {
                 }
             }
         };
-        let database_pool_size =
-            u32::try_from(number("database_pool_size", 16, 1, 1000)?).unwrap_or(16);
-        let max_upload_bytes = number(
-            "max_upload_bytes",
-            50 * 1024 * 1024,
-            1024,
-            5 * 1024 * 1024 * 1024,
-        )?;
-        let max_body_bytes = usize::try_from(number(
-            "max_body_bytes",
-            1024 * 1024,
-            1024,
-            64 * 1024 * 1024,
-        )?)
-        .unwrap_or(1024 * 1024);
+        let database_pool_size = u32::try_from(number("database_pool_size", 16, 1, 1000)?).unwrap_or(16);
+        let max_upload_bytes = number("max_upload_bytes", 50 * 1024 * 1024, 1024, 5 * 1024 * 1024 * 1024)?;
+        let max_body_bytes =
+            usize::try_from(number("max_body_bytes", 1024 * 1024, 1024, 64 * 1024 * 1024)?).unwrap_or(1024 * 1024);
 
         let public_url = text("public_url").unwrap_or_else(|| format!("http://{bind}"));
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
-            return Err(err(
-                "public_url",
-                "must start with http:// or https://".into(),
-            ));
+            return Err(err("public_url", "must start with http:// or https://".into()));
         }
         let public_url = public_url.trim_end_matches('/').to_string();
         // sqlx reports PostgreSQL notices ("already exists, skipping") at info; they are not news.
@@ -349,18 +340,13 @@ impl Config {
                     .unwrap_or_else(|| data_dir.join("documents")),
             },
             "s3" => {
-                let required = |key: &str| {
-                    text(key)
-                        .ok_or_else(|| err(key, "is required when storage.backend is s3".into()))
-                };
+                let required =
+                    |key: &str| text(key).ok_or_else(|| err(key, "is required when storage.backend is s3".into()));
                 let endpoint = text("storage.s3.endpoint");
                 if let Some(e) = &endpoint
                     && !(e.starts_with("http://") || e.starts_with("https://"))
                 {
-                    return Err(err(
-                        "storage.s3.endpoint",
-                        "must start with http:// or https://".into(),
-                    ));
+                    return Err(err("storage.s3.endpoint", "must start with http:// or https://".into()));
                 }
                 StorageConfig::S3(S3Config {
                     endpoint,
@@ -372,14 +358,29 @@ impl Config {
                 })
             }
             other => {
-                return Err(err(
-                    "storage.backend",
-                    format!("{other:?} is not local or s3"),
-                ));
+                return Err(err("storage.backend", format!("{other:?} is not local or s3")));
             }
         };
 
+        let smtp = match text("mail.smtp.host") {
+            None => None,
+            Some(host) => Some(SmtpConfig {
+                host,
+                port: u16::try_from(number("mail.smtp.port", 587, 1, 65_535)?).unwrap_or(587),
+                username: text("mail.smtp.username"),
+                password: text("mail.smtp.password").map(Secret::new),
+                starttls: boolean("mail.smtp.starttls", true)?,
+            }),
+        };
+        let mail = MailConfig {
+            smtp,
+            from: text("mail.from").unwrap_or_else(|| "Granary <no-reply@localhost>".into()),
+            outbox_dir: text("mail.outbox_dir")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("outbox")),
+        };
         Ok(Config {
+            mail,
             bind,
             data_dir,
             database_url,
@@ -418,10 +419,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -485,34 +483,18 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_key_and_origin() {
-        let e = Config::load_from(
-            &Overrides::default(),
-            &env(&[("GRANARY_BIND", "localhost")]),
-        )
-        .unwrap_err();
+        let e = Config::load_from(&Overrides::default(), &env(&[("GRANARY_BIND", "localhost")])).unwrap_err();
         assert_eq!(e.key, "bind");
         assert_eq!(e.origin, "GRANARY_BIND");
         assert!(e.to_string().contains("not an address"), "{e}");
 
-        let e = Config::load_from(
-            &Overrides::default(),
-            &env(&[("DATABASE_URL", "mysql://x")]),
-        )
-        .unwrap_err();
-        assert_eq!(
-            (e.key.as_str(), e.origin.as_str()),
-            ("database_url", "DATABASE_URL")
-        );
+        let e = Config::load_from(&Overrides::default(), &env(&[("DATABASE_URL", "mysql://x")])).unwrap_err();
+        assert_eq!((e.key.as_str(), e.origin.as_str()), ("database_url", "DATABASE_URL"));
 
-        let e = Config::load_from(&Overrides::default(), &env(&[("GRANARY_STORAGE", "s3")]))
-            .unwrap_err();
+        let e = Config::load_from(&Overrides::default(), &env(&[("GRANARY_STORAGE", "s3")])).unwrap_err();
         assert_eq!(e.key, "storage.s3.bucket");
 
-        let e = Config::load_from(
-            &Overrides::default(),
-            &env(&[("GRANARY_MAX_UPLOAD_BYTES", "lots")]),
-        )
-        .unwrap_err();
+        let e = Config::load_from(&Overrides::default(), &env(&[("GRANARY_MAX_UPLOAD_BYTES", "lots")])).unwrap_err();
         assert_eq!(e.key, "max_upload_bytes");
 
         let o = Overrides {

@@ -50,11 +50,7 @@ pub fn new_token() -> String {
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn unsafe_method(m: &Method) -> bool {
@@ -74,10 +70,7 @@ fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
         return true;
     }
     // Also accept the Host the request was sent to (a gateway reached by another name).
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
     origin
         .strip_prefix("http://")
         .or_else(|| origin.strip_prefix("https://"))
@@ -106,9 +99,7 @@ pub async fn protect(State(state): State<AppState>, mut req: Request, next: Next
         let has_session = cookie(req.headers(), crate::session::SESSION_COOKIE).is_some();
         if has_session || is_form {
             let Some(expected) = existing.as_deref() else {
-                return refuse(
-                    "Your session's security token is missing. Reload the page and try again.",
-                );
+                return refuse("Your session's security token is missing. Reload the page and try again.");
             };
             let header_token = req
                 .headers()
@@ -122,18 +113,13 @@ pub async fn protect(State(state): State<AppState>, mut req: Request, next: Next
                     let bytes = match to_bytes(body, state.max_body_bytes).await {
                         Ok(b) => b,
                         Err(_) => {
-                            return AppError::new(
-                                StatusCode::PAYLOAD_TOO_LARGE,
-                                "The form is larger than allowed.",
-                            )
-                            .into_response();
+                            return AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "The form is larger than allowed.")
+                                .into_response();
                         }
                     };
                     let field = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
                         .ok()
-                        .and_then(|pairs| {
-                            pairs.into_iter().find(|(k, _)| k == FIELD).map(|(_, v)| v)
-                        });
+                        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == FIELD).map(|(_, v)| v));
                     req = Request::from_parts(parts, Body::from(bytes));
                     field
                 }
@@ -142,18 +128,14 @@ pub async fn protect(State(state): State<AppState>, mut req: Request, next: Next
                     req.uri().query().and_then(|q| {
                         serde_urlencoded::from_str::<Vec<(String, String)>>(q)
                             .ok()
-                            .and_then(|pairs| {
-                                pairs.into_iter().find(|(k, _)| k == FIELD).map(|(_, v)| v)
-                            })
+                            .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == FIELD).map(|(_, v)| v))
                     })
                 }
             };
             match sent {
                 Some(s) if constant_time_eq(&s, expected) => {}
                 _ => {
-                    return refuse(
-                        "This form's security token did not match. Reload the page and try again.",
-                    );
+                    return refuse("This form's security token did not match. Reload the page and try again.");
                 }
             }
         }
@@ -166,9 +148,7 @@ pub async fn protect(State(state): State<AppState>, mut req: Request, next: Next
         } else {
             ""
         };
-        if let Ok(v) = HeaderValue::from_str(&format!(
-            "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{secure}"
-        )) {
+        if let Ok(v) = HeaderValue::from_str(&format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{secure}")) {
             resp.headers_mut().append(header::SET_COOKIE, v);
         }
     }
@@ -182,10 +162,7 @@ mod tests {
     #[test]
     fn reads_cookies() {
         let mut h = HeaderMap::new();
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_static("a=1; granary_csrf=abc ; b=2"),
-        );
+        h.insert(header::COOKIE, HeaderValue::from_static("a=1; granary_csrf=abc ; b=2"));
         assert_eq!(cookie(&h, COOKIE).as_deref(), Some("abc"));
         assert_eq!(cookie(&h, "missing"), None);
     }

@@ -62,9 +62,7 @@ impl AppError {
     pub fn internal(detail: impl Into<String>) -> Self {
         AppError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
-            message:
-                "Something went wrong on our side. Nothing you did caused it; please try again."
-                    .into(),
+            message: "Something went wrong on our side. Nothing you did caused it; please try again.".into(),
             fields: Vec::new(),
             internal: Some(detail.into()),
         }
@@ -93,12 +91,16 @@ impl From<SolicitationError> for AppError {
     }
 }
 
+impl From<granary_identity::IdentityError> for AppError {
+    fn from(e: granary_identity::IdentityError) -> Self {
+        AppError::from_kind(e.kind(), e.to_string(), e.field_errors())
+    }
+}
+
 impl From<DocumentError> for AppError {
     fn from(e: DocumentError) -> Self {
         match &e {
-            DocumentError::NotFound { .. } => {
-                AppError::not_found("that document is not in the store")
-            }
+            DocumentError::NotFound { .. } => AppError::not_found("that document is not in the store"),
             DocumentError::TooLarge { limit } => AppError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("the file is larger than the limit of {limit} bytes"),

@@ -13,9 +13,7 @@ use granary_core::document_record::{self, NewDocument};
 use granary_core::id::DocumentId;
 use granary_core::time::{DEFAULT_TIME_ZONE, format_instant, instant_in_zone, parse_time_zone};
 use granary_documents::{DocumentKey, DocumentStore};
-use granary_solicitations::{
-    self as sol, OtherDate, SolicitationContent, SolicitationError, Transition,
-};
+use granary_solicitations::{self as sol, OtherDate, SolicitationContent, SolicitationError, Transition};
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 
@@ -84,10 +82,7 @@ pub enum SeedError {
     #[error("the seed file is not valid: {0}")]
     Format(String),
     #[error("seeding {number}: {source}")]
-    Solicitation {
-        number: String,
-        source: SolicitationError,
-    },
+    Solicitation { number: String, source: SolicitationError },
     #[error("storing the attachment of {number}: {message}")]
     Attachment { number: String, message: String },
 }
@@ -114,8 +109,7 @@ fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
 }
 
 fn local_time(s: &str) -> Result<NaiveTime, SeedError> {
-    NaiveTime::parse_from_str(s, "%H:%M")
-        .map_err(|_| SeedError::Format(format!("{s:?} is not a time like 23:59")))
+    NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| SeedError::Format(format!("{s:?} is not a time like 23:59")))
 }
 
 /// Loads the demo data into the database and document store.
@@ -134,8 +128,7 @@ pub async fn seed(
     json: &str,
     now: DateTime<Utc>,
 ) -> Result<SeedReport, SeedError> {
-    let file: SeedFile =
-        serde_json::from_str(json).map_err(|e| SeedError::Format(e.to_string()))?;
+    let file: SeedFile = serde_json::from_str(json).map_err(|e| SeedError::Format(e.to_string()))?;
     let actor = Actor::cli("seed");
     let mut report = SeedReport::default();
     let mut offices = std::collections::HashMap::new();
@@ -161,16 +154,13 @@ pub async fn seed(
             Err(SolicitationError::NotFound(_)) => {}
             Err(source) => return Err(SeedError::Solicitation { number, source }),
         }
-        let office = offices.get(&s.office).ok_or_else(|| {
-            SeedError::Format(format!("{number}: no office named {:?}", s.office))
-        })?;
+        let office = offices
+            .get(&s.office)
+            .ok_or_else(|| SeedError::Format(format!("{number}: no office named {:?}", s.office)))?;
         let tz = parse_time_zone(&content.dates.time_zone).unwrap_or(DEFAULT_TIME_ZONE);
         let today = now.with_timezone(&tz).date_naive();
         let day = |n: i64, t: NaiveTime| instant_in_zone(today + Duration::days(n), t, tz);
-        let opens_at = day(
-            s.opens_in_days,
-            NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default(),
-        );
+        let opens_at = day(s.opens_in_days, NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default());
         let closes_at = day(s.closes_in_days, local_time(&s.close_time)?);
         content.dates.opens_at = Some(opens_at);
         content.dates.closes_at = Some(closes_at);
@@ -192,11 +182,7 @@ pub async fn seed(
         };
         let txn = begin_write(db).await.map_err(|e| fail(e.into()))?;
         // Things that happened in the past are recorded at the time they happened.
-        let posted_at = if s.opens_in_days <= 0 {
-            opens_at.min(now)
-        } else {
-            now
-        };
+        let posted_at = if s.opens_in_days <= 0 { opens_at.min(now) } else { now };
         let created = sol::create_draft(&txn, &actor, office.id, content.clone(), posted_at)
             .await
             .map_err(fail)?;
@@ -234,11 +220,10 @@ pub async fn seed(
         }
         let mut current = content;
         for a in &s.amendments {
-            let mut value =
-                serde_json::to_value(&current).map_err(|e| SeedError::Format(e.to_string()))?;
+            let mut value = serde_json::to_value(&current).map_err(|e| SeedError::Format(e.to_string()))?;
             merge_patch(&mut value, &a.content_patch);
-            let mut next: SolicitationContent = serde_json::from_value(value)
-                .map_err(|e| SeedError::Format(format!("{number} amendment: {e}")))?;
+            let mut next: SolicitationContent =
+                serde_json::from_value(value).map_err(|e| SeedError::Format(format!("{number} amendment: {e}")))?;
             if let Some(d) = a.closes_in_days {
                 next.dates.closes_at = Some(day(d, local_time(&s.close_time)?));
             }
@@ -249,11 +234,9 @@ pub async fn seed(
         }
         let summary = summary_text(&current, &office.name, tz);
         let doc_id = DocumentId::new();
-        let key = DocumentKey::parse(&format!("solicitations/{id}/{doc_id}")).map_err(|e| {
-            SeedError::Attachment {
-                number: number.clone(),
-                message: e.to_string(),
-            }
+        let key = DocumentKey::parse(&format!("solicitations/{id}/{doc_id}")).map_err(|e| SeedError::Attachment {
+            number: number.clone(),
+            message: e.to_string(),
         })?;
         let meta = store
             .put(
@@ -281,16 +264,9 @@ pub async fn seed(
         )
         .await
         .map_err(|e| fail(e.into()))?;
-        sol::add_attachment(
-            &txn,
-            &actor,
-            id,
-            doc_id,
-            "Solicitation at a glance (plain text)",
-            now,
-        )
-        .await
-        .map_err(fail)?;
+        sol::add_attachment(&txn, &actor, id, doc_id, "Solicitation at a glance (plain text)", now)
+            .await
+            .map_err(fail)?;
         txn.commit().await.map_err(|e| fail(e.into()))?;
         report.created += 1;
     }
@@ -299,10 +275,7 @@ pub async fn seed(
 
 /// A plain-text summary of a solicitation, attached to each demo solicitation.
 fn summary_text(c: &SolicitationContent, office: &str, tz: chrono_tz::Tz) -> String {
-    let mut out = format!(
-        "{}\n{}\nIssued by {}\n\n{}\n\n",
-        c.number, c.title, office, c.summary
-    );
+    let mut out = format!("{}\n{}\nIssued by {}\n\n{}\n\n", c.number, c.title, office, c.summary);
     if let Some(close) = c.dates.closes_at {
         out.push_str(&format!("Deadline: {}\n", format_instant(close, tz)));
     }
@@ -333,4 +306,147 @@ mod tests {
         merge_patch(&mut t, &json!({"a": {"b": null, "e": 3}, "d": [9]}));
         assert_eq!(t, json!({"a": {"c": 2, "e": 3}, "d": [9]}));
     }
+}
+
+/// The password of every demo account. Printed only by `granary serve --demo`.
+pub const DEMO_PASSWORD: &str = "granary-demo-2026";
+
+/// A demo account and what it is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoUser {
+    pub email: &'static str,
+    pub role: &'static str,
+}
+
+/// A strong random password (24 letters and digits) for `granary user create`.
+pub fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).unwrap_or_else(|_| panic!("the system random number generator is unavailable"));
+    bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect()
+}
+
+/// Creates an account whose email counts as verified (an operator vouches for it).
+pub async fn create_verified_user(
+    db: &DatabaseConnection,
+    email: &str,
+    name: &str,
+    password: &str,
+    admin: bool,
+    now: DateTime<Utc>,
+) -> anyhow::Result<granary_identity::User> {
+    let actor = Actor::cli("user create");
+    let new = granary_identity::NewUser::parse(email, name, password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let user = granary_identity::create_user(db, &actor, new, now).await?;
+    let user = granary_identity::mark_email_verified(db, &actor, user.id, now).await?;
+    if admin {
+        return Ok(granary_identity::set_site_admin(db, &actor, user.id, true, now).await?);
+    }
+    Ok(user)
+}
+
+/// One demo account for each role, in the demo organizations. Idempotent: accounts that
+/// exist are left alone.
+pub async fn seed_demo_users(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result<Vec<DemoUser>> {
+    use granary_core::policy::{OrgKind, Role};
+    let actor = Actor::cli("seed");
+    let bja = sol::ensure_office(db, &actor, "Bureau of Justice Assistance (demo)", "program_office", now).await?;
+    let ovc = sol::ensure_office(db, &actor, "Office for Victims of Crime (demo)", "program_office", now).await?;
+    let nnpc = sol::ensure_office(
+        db,
+        &actor,
+        "National Neighborhood Peace Collaborative (demo)",
+        "intermediary",
+        now,
+    )
+    .await?;
+    let users = [
+        (
+            DemoUser {
+                email: "admin@demo.granary.test",
+                role: "administrator",
+            },
+            "Avery Admin",
+            None,
+            true,
+        ),
+        (
+            DemoUser {
+                email: "officer@demo.granary.test",
+                role: "program officer, Bureau of Justice Assistance",
+            },
+            "Olivia Officer",
+            Some((bja.id, Role::Owner)),
+            false,
+        ),
+        (
+            DemoUser {
+                email: "ovc.officer@demo.granary.test",
+                role: "program officer, Office for Victims of Crime",
+            },
+            "Victor Vance",
+            Some((ovc.id, Role::Staff)),
+            false,
+        ),
+        (
+            DemoUser {
+                email: "reviewer@demo.granary.test",
+                role: "community reviewer, Bureau of Justice Assistance",
+            },
+            "Rosa Reviewer",
+            Some((bja.id, Role::Reviewer)),
+            false,
+        ),
+        (
+            DemoUser {
+                email: "intermediary@demo.granary.test",
+                role: "intermediary staff, Neighborhood Peace Collaborative",
+            },
+            "Ivan Intermediary",
+            Some((nnpc.id, Role::Staff)),
+            false,
+        ),
+        (
+            DemoUser {
+                email: "applicant@demo.granary.test",
+                role: "applicant, Eastside Peacekeepers (grassroots)",
+            },
+            "Amara Applicant",
+            None,
+            false,
+        ),
+    ];
+    let mut out = Vec::new();
+    for (demo, name, membership, admin) in users {
+        let email = granary_identity::EmailAddress::parse(demo.email).map_err(|e| anyhow::anyhow!("{}", e.0))?;
+        if granary_identity::find_user_by_email(db, &email).await?.is_none() {
+            let user = create_verified_user(db, demo.email, name, DEMO_PASSWORD, admin, now).await?;
+            if let Some((org, role)) = membership {
+                granary_identity::add_member(db, &actor, org, user.id, role, now).await?;
+            }
+            if demo.email.starts_with("applicant@") {
+                let profile = granary_identity::OrganizationProfile {
+                    name: "Eastside Peacekeepers (demo)".into(),
+                    city: Some("Washington".into()),
+                    state: Some("DC".into()),
+                    county_fips: Some("11001".into()),
+                    annual_budget: Some(granary_core::Money::from_dollars(85_000)?),
+                    year_founded: Some(2019),
+                    populations_served: vec!["young adults".into(), "returning citizens".into()],
+                    lived_experience_led: true,
+                    ..Default::default()
+                };
+                let new = granary_identity::NewOrganization {
+                    kind: OrgKind::CommunityOrganization,
+                    profile,
+                };
+                granary_identity::create_organization(db, &actor, new, Some(user.id), now).await?;
+            }
+        }
+        out.push(demo);
+    }
+    Ok(out)
 }

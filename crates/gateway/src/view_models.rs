@@ -5,12 +5,8 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use granary_core::Money;
-use granary_core::time::{
-    DEFAULT_TIME_ZONE, format_date, format_instant, parse_time_zone, time_left,
-};
-use granary_solicitations::{
-    Amendment, Attachment, Establishment, Mechanism, Solicitation, Status,
-};
+use granary_core::time::{DEFAULT_TIME_ZONE, format_date, format_instant, parse_time_zone, time_left};
+use granary_solicitations::{Amendment, Attachment, Establishment, Mechanism, Solicitation, Status};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -166,11 +162,7 @@ pub struct Detail {
 pub fn human_size(bytes: i64) -> String {
     let b = bytes.max(0) as u64;
     if b >= 1024 * 1024 {
-        format!(
-            "{}.{} MB",
-            b / (1024 * 1024),
-            (b % (1024 * 1024)) * 10 / (1024 * 1024)
-        )
+        format!("{}.{} MB", b / (1024 * 1024), (b % (1024 * 1024)) * 10 / (1024 * 1024))
     } else if b >= 1024 {
         format!("{} KB", b.div_ceil(1024))
     } else {
@@ -180,20 +172,15 @@ pub fn human_size(bytes: i64) -> String {
 
 fn establishment(e: &Establishment) -> String {
     match e {
-        Establishment::SelfAttested { statement } => format!(
-            "Self-attested: the applicant confirms that {}",
-            lower_first(statement)
-        ),
+        Establishment::SelfAttested { statement } => {
+            format!("Self-attested: the applicant confirms that {}", lower_first(statement))
+        }
         Establishment::Documented { document } => format!("Documented: {document}"),
         Establishment::Derived { source, values } => {
             let what = match source {
-                granary_solicitations::DerivedSource::CountyFips => {
-                    "the applicant's county (FIPS code) is one of"
-                }
+                granary_solicitations::DerivedSource::CountyFips => "the applicant's county (FIPS code) is one of",
                 granary_solicitations::DerivedSource::State => "the applicant's state is one of",
-                granary_solicitations::DerivedSource::AnnualBudgetAtMost => {
-                    "the applicant's annual budget is at most"
-                }
+                granary_solicitations::DerivedSource::AnnualBudgetAtMost => "the applicant's annual budget is at most",
             };
             format!("From data: {what} {}", values.join(", "))
         }
@@ -208,12 +195,7 @@ fn lower_first(s: &str) -> String {
     }
 }
 
-pub fn detail(
-    s: &Solicitation,
-    amendments: &[Amendment],
-    attachments: &[Attachment],
-    now: DateTime<Utc>,
-) -> Detail {
+pub fn detail(s: &Solicitation, amendments: &[Amendment], attachments: &[Attachment], now: DateTime<Utc>) -> Detail {
     let tz = zone(s);
     let c = &s.content;
     let f = &c.funding;
@@ -235,11 +217,7 @@ pub fn detail(
                 label: t.label(),
             })
             .collect(),
-        opens: c
-            .dates
-            .opens_at
-            .map(|t| format_instant(t, tz))
-            .unwrap_or_default(),
+        opens: c.dates.opens_at.map(|t| format_instant(t, tz)).unwrap_or_default(),
         posted: s.posted_at.map(|t| format_date(t, tz)).unwrap_or_default(),
         other_dates: c
             .dates

@@ -12,14 +12,8 @@ use crate::error::AppError;
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("layout", include_str!("../../../templates/layout.hbs")),
     ("home", include_str!("../../../templates/home.hbs")),
-    (
-        "solicitations",
-        include_str!("../../../templates/solicitations.hbs"),
-    ),
-    (
-        "solicitation",
-        include_str!("../../../templates/solicitation.hbs"),
-    ),
+    ("solicitations", include_str!("../../../templates/solicitations.hbs")),
+    ("solicitation", include_str!("../../../templates/solicitation.hbs")),
     (
         "solicitation_card",
         include_str!("../../../templates/solicitation_card.hbs"),
@@ -31,16 +25,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "forgot_password",
         include_str!("../../../templates/forgot_password.hbs"),
     ),
-    (
-        "reset_password",
-        include_str!("../../../templates/reset_password.hbs"),
-    ),
+    ("reset_password", include_str!("../../../templates/reset_password.hbs")),
     ("notice", include_str!("../../../templates/notice.hbs")),
     ("account", include_str!("../../../templates/account.hbs")),
-    (
-        "token_created",
-        include_str!("../../../templates/token_created.hbs"),
-    ),
+    ("token_created", include_str!("../../../templates/token_created.hbs")),
 ];
 
 /// The stylesheet, served at `/static/granary.css`.
@@ -100,13 +88,7 @@ impl Views {
     }
 
     /// Renders the error page; falls back to plain text if even that fails.
-    pub fn error_page(
-        &self,
-        status: u16,
-        heading: &str,
-        message: &str,
-        fields: &[granary_core::FieldError],
-    ) -> String {
+    pub fn error_page(&self, status: u16, heading: &str, message: &str, fields: &[granary_core::FieldError]) -> String {
         #[derive(Serialize)]
         struct E<'a> {
             status: u16,

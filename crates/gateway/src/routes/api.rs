@@ -66,8 +66,7 @@ pub async fn list(
     RawQuery(raw): RawQuery,
 ) -> AppResult<Json<serde_json::Value>> {
     auth.require(&Action::ReadPublic)?;
-    let params = SearchParams::from_query(raw.as_deref())
-        .map_err(|f| AppError::invalid(StatusCode::BAD_REQUEST, f))?;
+    let params = SearchParams::from_query(raw.as_deref()).map_err(|f| AppError::invalid(StatusCode::BAD_REQUEST, f))?;
     let q = params
         .to_query(20)
         .map_err(|e| AppError::invalid(StatusCode::BAD_REQUEST, e.0))?;
@@ -96,10 +95,7 @@ pub async fn get(
         .await?
         .into_iter()
         .map(|a| ApiAttachment {
-            download_url: format!(
-                "{}/solicitations/{}/attachments/{}",
-                state.public_url, id, a.id
-            ),
+            download_url: format!("{}/solicitations/{}/attachments/{}", state.public_url, id, a.id),
             id: a.id,
             title: a.title,
             filename: a.filename,

@@ -61,11 +61,7 @@ fn single_date(name: &str, at: DateTime<Utc>, tz: Tz, description: &str) -> Valu
     let description = if description.is_empty() {
         format!("Times are in {} ({})", tz.name(), local.format("%Z"))
     } else {
-        format!(
-            "{description} Times are in {} ({}).",
-            tz.name(),
-            local.format("%Z")
-        )
+        format!("{description} Times are in {} ({}).", tz.name(), local.format("%Z"))
     };
     e["description"] = Value::String(description);
     e
@@ -88,11 +84,7 @@ fn camel_key(name: &str) -> String {
             _ => out.push_str(&lower),
         }
     }
-    if out.is_empty() {
-        "event".to_string()
-    } else {
-        out
-    }
+    if out.is_empty() { "event".to_string() } else { out }
 }
 
 fn custom_field(name: &str, field_type: &str, value: Value, description: &str) -> Value {
@@ -135,10 +127,7 @@ pub fn opportunity(s: &Solicitation, now: DateTime<Utc>, public_url: &str) -> Va
     if let Some(floor) = c.funding.award_floor {
         funding.insert("minAwardAmount".into(), json!(CgMoney::from(floor)));
     }
-    funding.insert(
-        "maxAwardAmount".into(),
-        json!(CgMoney::from(c.funding.award_ceiling)),
-    );
+    funding.insert("maxAwardAmount".into(), json!(CgMoney::from(c.funding.award_ceiling)));
     if let Some(n) = c.funding.expected_awards {
         funding.insert("estimatedAwardCount".into(), json!(n));
     }
@@ -159,10 +148,7 @@ pub fn opportunity(s: &Solicitation, now: DateTime<Utc>, public_url: &str) -> Va
     }
     let mut other = serde_json::Map::new();
     if let Some(open) = c.dates.opens_at {
-        other.insert(
-            "openDate".into(),
-            single_date("Applications open", open, tz, ""),
-        );
+        other.insert("openDate".into(), single_date("Applications open", open, tz, ""));
     }
     if let (Some(a), Some(b)) = (c.funding.period_start, c.funding.period_end) {
         other.insert(
@@ -206,7 +192,12 @@ pub fn opportunity(s: &Solicitation, now: DateTime<Utc>, public_url: &str) -> Va
     );
     custom.insert(
         "programAreas".into(),
-        custom_field("programAreas", "array", json!(c.program_areas), "Arms of the public-safety ecosystem: prevention, intervention, accountability, rehabilitation"),
+        custom_field(
+            "programAreas",
+            "array",
+            json!(c.program_areas),
+            "Arms of the public-safety ecosystem: prevention, intervention, accountability, rehabilitation",
+        ),
     );
     custom.insert(
         "focusTags".into(),
@@ -239,12 +230,7 @@ pub fn opportunity(s: &Solicitation, now: DateTime<Utc>, public_url: &str) -> Va
     );
     custom.insert(
         "rubric".into(),
-        custom_field(
-            "rubric",
-            "object",
-            json!(c.rubric),
-            "Scoring criteria and their points",
-        ),
+        custom_field("rubric", "object", json!(c.rubric), "Scoring criteria and their points"),
     );
     custom.insert(
         "priorityConsiderations".into(),
@@ -315,11 +301,7 @@ fn pagination(p: &sol::Page<Solicitation>) -> Value {
 
 const PUBLIC: [Status; 3] = [Status::Forecasted, Status::Open, Status::Closed];
 
-pub async fn list(
-    auth: Auth,
-    State(state): State<AppState>,
-    Query(q): Query<ListQuery>,
-) -> AppResult<Json<Value>> {
+pub async fn list(auth: Auth, State(state): State<AppState>, Query(q): Query<ListQuery>) -> AppResult<Json<Value>> {
     auth.require(&Action::ReadPublic)?;
     let (page, page_size) = check_page(q.page, q.page_size)?;
     let now = state.now();
@@ -342,11 +324,7 @@ pub async fn list(
     })))
 }
 
-pub async fn read(
-    auth: Auth,
-    State(state): State<AppState>,
-    Path(opp_id): Path<String>,
-) -> AppResult<Json<Value>> {
+pub async fn read(auth: Auth, State(state): State<AppState>, Path(opp_id): Path<String>) -> AppResult<Json<Value>> {
     let id = opp_id
         .parse()
         .map_err(|_| AppError::not_found(format!("No opportunity has the id {opp_id:?}")))?;
@@ -436,26 +414,15 @@ fn inside(field: &str, operator: &str, errors: &mut granary_core::ValidationErro
 
 fn money(field: &str, m: &CgMoney, errors: &mut granary_core::ValidationErrors) -> Money {
     if m.currency != "USD" {
-        errors.add(
-            format!("filters.{field}.currency"),
-            "Granary's amounts are in USD",
-        );
+        errors.add(format!("filters.{field}.currency"), "Granary's amounts are in USD");
     }
     m.amount.parse::<Money>().unwrap_or_else(|e| {
-        errors.add(
-            format!("filters.{field}.amount"),
-            format!("{:?} {e}", m.amount),
-        );
+        errors.add(format!("filters.{field}.amount"), format!("{:?} {e}", m.amount));
         Money::ZERO
     })
 }
 
-fn date_bound(
-    field: &str,
-    s: &str,
-    end: bool,
-    errors: &mut granary_core::ValidationErrors,
-) -> DateTime<Utc> {
+fn date_bound(field: &str, s: &str, end: bool, errors: &mut granary_core::ValidationErrors) -> DateTime<Utc> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return t.with_timezone(&Utc);
     }
@@ -478,11 +445,7 @@ fn date_bound(
     }
 }
 
-pub async fn search(
-    auth: Auth,
-    State(state): State<AppState>,
-    Json(body): Json<SearchBody>,
-) -> AppResult<Json<Value>> {
+pub async fn search(auth: Auth, State(state): State<AppState>, Json(body): Json<SearchBody>) -> AppResult<Json<Value>> {
     auth.require(&Action::ReadPublic)?;
     let now = state.now();
     let (page, page_size) = check_page(
@@ -498,12 +461,7 @@ pub async fn search(
         page_size,
         ..Default::default()
     };
-    if let Some(text) = body
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
+    if let Some(text) = body.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         if text.chars().count() > 200 {
             errors.add("search", "must be at most 200 characters");
         }
@@ -526,16 +484,9 @@ pub async fn search(
         }
         q.statuses = match f.operator.as_str() {
             "in" => named,
-            "notIn" | "not_in" => PUBLIC
-                .iter()
-                .copied()
-                .filter(|s| !named.contains(s))
-                .collect(),
+            "notIn" | "not_in" => PUBLIC.iter().copied().filter(|s| !named.contains(s)).collect(),
             other => {
-                errors.add(
-                    "filters.status.operator",
-                    format!("{other:?} is not in or notIn"),
-                );
+                errors.add("filters.status.operator", format!("{other:?} is not in or notIn"));
                 Vec::new()
             }
         };
@@ -595,7 +546,10 @@ pub async fn search(
             match name.as_str() {
                 "programArea" => match value.and_then(sol::ProgramArea::parse) {
                     Some(a) => q.program_area = Some(a),
-                    None => filter_notes.push("programArea needs a value of prevention, intervention, accountability or rehabilitation".into()),
+                    None => filter_notes.push(
+                        "programArea needs a value of prevention, intervention, accountability or rehabilitation"
+                            .into(),
+                    ),
                 },
                 "applicantType" => match value.and_then(ApplicantType::parse) {
                     Some(t) => q.applicant_type = Some(t),
@@ -637,10 +591,7 @@ pub async fn search(
                 None
             }
             other => {
-                errors.add(
-                    "sorting.sortBy",
-                    format!("{other:?} is not a sort key of the protocol"),
-                );
+                errors.add("sorting.sortBy", format!("{other:?} is not a sort key of the protocol"));
                 None
             }
         };
@@ -648,11 +599,7 @@ pub async fn search(
             q.sort = SortOrder::Field { field, descending };
             sort_by = s.sort_by.clone();
         }
-        sort_order = if descending {
-            "desc".into()
-        } else {
-            "asc".into()
-        };
+        sort_order = if descending { "desc".into() } else { "asc".into() };
         if field.is_none() {
             q.sort = SortOrder::Field {
                 field: SortField::LastModified,

@@ -1,5 +1,6 @@
 //! The gateway's routes: public pages, the JSON API, the CommonGrants protocol, health.
 
+pub mod account;
 pub mod api;
 pub mod common_grants;
 pub mod health;

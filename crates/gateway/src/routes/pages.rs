@@ -6,9 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use granary_core::id::SolicitationId;
 use granary_documents::DocumentKey;
-use granary_solicitations::{
-    self as sol, ApplicantType, ProgramArea, SearchQuery, Solicitation, SortOrder, Status,
-};
+use granary_solicitations::{self as sol, ApplicantType, ProgramArea, SearchQuery, Solicitation, SortOrder, Status};
 use serde::Serialize;
 use tokio_util::io::ReaderStream;
 
@@ -28,11 +26,7 @@ pub fn parse_id(raw: &str) -> AppResult<SolicitationId> {
 
 /// A solicitation the caller may see: posted ones to everyone, drafts to the issuing office.
 /// Anything else is "not found", so the existence of a draft is not revealed.
-pub async fn visible_solicitation(
-    state: &AppState,
-    auth: &Auth,
-    id: SolicitationId,
-) -> AppResult<Solicitation> {
+pub async fn visible_solicitation(state: &AppState, auth: &Auth, id: SolicitationId) -> AppResult<Solicitation> {
     let not_found = || AppError::not_found(format!("There is no solicitation {id}."));
     let s = match sol::get(&state.db, id).await {
         Ok(s) => s,
@@ -74,16 +68,8 @@ pub async fn home(auth: Auth, State(state): State<AppState>) -> AppResult<Html<S
     let open = sol::search(&state.db, &q(Status::Open), now).await?;
     let forecasted = sol::search(&state.db, &q(Status::Forecasted), now).await?;
     let body = Home {
-        open: open
-            .items
-            .iter()
-            .map(|s| view_models::card(s, now))
-            .collect(),
-        forecasted: forecasted
-            .items
-            .iter()
-            .map(|s| view_models::card(s, now))
-            .collect(),
+        open: open.items.iter().map(|s| view_models::card(s, now)).collect(),
+        forecasted: forecasted.items.iter().map(|s| view_models::card(s, now)).collect(),
         open_count: open.total_items,
         forecasted_count: forecasted.total_items,
         areas: ProgramArea::ALL
@@ -143,11 +129,7 @@ fn choices<T: Copy>(
         .collect()
 }
 
-pub async fn search_page(
-    auth: Auth,
-    State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
-) -> AppResult<Response> {
+pub async fn search_page(auth: Auth, State(state): State<AppState>, RawQuery(raw): RawQuery) -> AppResult<Response> {
     auth.require(&Action::ReadPublic)?;
     let now = state.now();
     let (params, mut errors) = match SearchParams::from_query(raw.as_deref()) {
@@ -175,11 +157,7 @@ pub async fn search_page(
         }
     };
     let body = SearchPage {
-        results: page
-            .items
-            .iter()
-            .map(|s| view_models::card(s, now))
-            .collect(),
+        results: page.items.iter().map(|s| view_models::card(s, now)).collect(),
         total_items: page.total_items,
         page: page.page,
         total_pages: page.total_pages,
@@ -193,24 +171,15 @@ pub async fn search_page(
         } else {
             String::new()
         },
-        areas: choices(
-            ProgramArea::ALL,
-            |a| a.slug(),
-            |a| a.label(),
-            |v| params.area == v,
-        ),
-        statuses: [
-            ("forecasted", "Forecasted"),
-            ("open", "Open"),
-            ("closed", "Closed"),
-        ]
-        .into_iter()
-        .map(|(value, label)| Choice {
-            value,
-            label,
-            selected: status_selected(value),
-        })
-        .collect(),
+        areas: choices(ProgramArea::ALL, |a| a.slug(), |a| a.label(), |v| params.area == v),
+        statuses: [("forecasted", "Forecasted"), ("open", "Open"), ("closed", "Closed")]
+            .into_iter()
+            .map(|(value, label)| Choice {
+                value,
+                label,
+                selected: status_selected(value),
+            })
+            .collect(),
         applicant_types: choices(
             ApplicantType::ALL,
             |a| a.slug(),
@@ -218,11 +187,7 @@ pub async fn search_page(
             |v| params.applicant_type == v,
         ),
         sorts: [
-            (
-                SortOrder::ClosingSoonest,
-                "closing_soonest",
-                "Closing soonest",
-            ),
+            (SortOrder::ClosingSoonest, "closing_soonest", "Closing soonest"),
             (SortOrder::Newest, "newest", "Newest"),
             (SortOrder::Funding, "funding", "Most funding"),
             (SortOrder::Title, "title", "Title A–Z"),
@@ -244,13 +209,9 @@ pub async fn search_page(
     } else {
         StatusCode::OK
     };
-    let html = state.views.page(
-        &auth.chrome(),
-        "solicitations",
-        "Find funding",
-        "solicitations",
-        &body,
-    )?;
+    let html = state
+        .views
+        .page(&auth.chrome(), "solicitations", "Find funding", "solicitations", &body)?;
     Ok((status, html).into_response())
 }
 
@@ -264,13 +225,9 @@ pub async fn detail_page(
     let amendments = sol::amendments(&state.db, id).await?;
     let attachments = sol::attachments(&state.db, id).await?;
     let body = view_models::detail(&s, &amendments, &attachments, state.now());
-    state.views.page(
-        &auth.chrome(),
-        "solicitation",
-        &s.content.title,
-        "solicitations",
-        &body,
-    )
+    state
+        .views
+        .page(&auth.chrome(), "solicitation", &s.content.title, "solicitations", &body)
 }
 
 /// Streams an attachment from the document store; the body is never held whole in memory.
@@ -288,16 +245,14 @@ pub async fn download_attachment(
     let doc = granary_core::document_record::get(&state.db, a.document_id)
         .await?
         .ok_or_else(|| AppError::not_found("There is no such attachment."))?;
-    let key =
-        DocumentKey::parse(&doc.storage_key).map_err(|e| AppError::internal(e.to_string()))?;
+    let key = DocumentKey::parse(&doc.storage_key).map_err(|e| AppError::internal(e.to_string()))?;
     let (meta, reader) = state.store.get(&key).await?;
     let filename = granary_core::document_record::safe_filename(&doc.filename);
     let mut resp = Body::from_stream(ReaderStream::new(reader)).into_response();
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_str(&doc.content_type)
-            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+        HeaderValue::from_str(&doc.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(meta.size));
     let ascii: String = filename
@@ -313,10 +268,7 @@ pub async fn download_attachment(
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{ascii}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     if let Ok(v) = HeaderValue::from_str(&format!("sha-256={}", doc.sha256)) {
         h.insert("x-granary-sha256", v);
     }

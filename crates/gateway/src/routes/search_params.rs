@@ -34,13 +34,12 @@ const KNOWN: &[&str] = &[
 impl SearchParams {
     /// Reads a query string. Repeated `status` parameters, or one with commas, select several.
     pub fn from_query(raw: Option<&str>) -> Result<SearchParams, Vec<FieldError>> {
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_str(raw.unwrap_or("")).map_err(|e| {
-                vec![FieldError {
-                    field: "query".into(),
-                    message: format!("is not a valid query string: {e}"),
-                }]
-            })?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or("")).map_err(|e| {
+            vec![FieldError {
+                field: "query".into(),
+                message: format!("is not a valid query string: {e}"),
+            }]
+        })?;
         let mut p = SearchParams::default();
         let mut unknown = Vec::new();
         for (k, v) in pairs {
@@ -48,11 +47,9 @@ impl SearchParams {
             match k.as_str() {
                 "q" => p.q = v,
                 "area" => p.area = v,
-                "status" => p.status.extend(
-                    v.split(',')
-                        .map(|s| s.trim().to_string())
-                        .filter(|s| !s.is_empty()),
-                ),
+                "status" => p
+                    .status
+                    .extend(v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty())),
                 "applicant_type" => p.applicant_type = v,
                 "closing_before" => p.closing_before = v,
                 "sort" => p.sort = v,
@@ -90,22 +87,14 @@ impl SearchParams {
                 Some(a) => q.program_area = Some(a),
                 None => e.add(
                     "area",
-                    format!(
-                        "must be one of {}",
-                        slugs(ProgramArea::ALL.iter().map(|a| a.slug()))
-                    ),
+                    format!("must be one of {}", slugs(ProgramArea::ALL.iter().map(|a| a.slug()))),
                 ),
             }
         }
         for s in &self.status {
-            match Status::parse(s)
-                .filter(|s| matches!(s, Status::Forecasted | Status::Open | Status::Closed))
-            {
+            match Status::parse(s).filter(|s| matches!(s, Status::Forecasted | Status::Open | Status::Closed)) {
                 Some(st) => q.statuses.push(st),
-                None => e.add(
-                    "status",
-                    format!("{s:?} is not one of forecasted, open, closed"),
-                ),
+                None => e.add("status", format!("{s:?} is not one of forecasted, open, closed")),
             }
         }
         if !self.applicant_type.is_empty() {
@@ -113,10 +102,7 @@ impl SearchParams {
                 Some(t) => q.applicant_type = Some(t),
                 None => e.add(
                     "applicant_type",
-                    format!(
-                        "must be one of {}",
-                        slugs(ApplicantType::ALL.iter().map(|a| a.slug()))
-                    ),
+                    format!("must be one of {}", slugs(ApplicantType::ALL.iter().map(|a| a.slug()))),
                 ),
             }
         }
@@ -128,10 +114,7 @@ impl SearchParams {
         }
         match SortOrder::parse(&self.sort) {
             Some(s) => q.sort = s,
-            None => e.add(
-                "sort",
-                "must be one of closing_soonest, newest, funding, title",
-            ),
+            None => e.add("sort", "must be one of closing_soonest, newest, funding, title"),
         }
         if !self.page.is_empty() {
             match self.page.parse::<u64>() {
@@ -141,9 +124,7 @@ impl SearchParams {
         }
         if !self.page_size.is_empty() {
             match self.page_size.parse::<u64>() {
-                Ok(n) if (1..=granary_solicitations::search::MAX_PAGE_SIZE).contains(&n) => {
-                    q.page_size = n
-                }
+                Ok(n) if (1..=granary_solicitations::search::MAX_PAGE_SIZE).contains(&n) => q.page_size = n,
                 _ => e.add("page_size", "must be a whole number from 1 to 100"),
             }
         }
@@ -183,10 +164,7 @@ mod tests {
 
     #[test]
     fn reads_and_checks_parameters() {
-        let p = SearchParams::from_query(Some(
-            "q=reentry&status=open,forecasted&area=rehabilitation&page=2",
-        ))
-        .unwrap();
+        let p = SearchParams::from_query(Some("q=reentry&status=open,forecasted&area=rehabilitation&page=2")).unwrap();
         let q = p.to_query(20).unwrap();
         assert_eq!(q.text.as_deref(), Some("reentry"));
         assert_eq!(q.statuses, vec![Status::Open, Status::Forecasted]);
@@ -196,8 +174,7 @@ mod tests {
 
     #[test]
     fn mistakes_name_the_parameter() {
-        let p =
-            SearchParams::from_query(Some("closing_before=tomorrow&page=0&status=draft")).unwrap();
+        let p = SearchParams::from_query(Some("closing_before=tomorrow&page=0&status=draft")).unwrap();
         let e = p.to_query(20).unwrap_err();
         let fields: Vec<&str> = e.0.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, vec!["status", "closing_before", "page"]);

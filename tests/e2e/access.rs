@@ -1,0 +1,246 @@
+//! Every route with every role: the authorization policy allows and refuses exactly what it
+//! should. The route list comes from the router's own table, so a new route is walked too; a
+//! route that answers without asking the policy fails here (the gateway turns its answer
+//! into a 500).
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use granary_core::Actor;
+use granary_core::document_record::{self, NewDocument};
+use granary_core::id::DocumentId;
+use granary_gateway::auth::AUTHZ_HEADER;
+use granary_gateway::seed::{DEMO_PASSWORD, seed_demo_users};
+use granary_solicitations as sol;
+
+use crate::support::{Browser, Granary, Reply, t0};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Anonymous,
+    Applicant,
+    IntermediaryStaff,
+    OfficerOfAnotherOffice,
+    ProgramOfficer,
+    Reviewer,
+    Administrator,
+}
+
+const ROLES: [(Role, Option<&str>); 7] = [
+    (Role::Anonymous, None),
+    (Role::Applicant, Some("applicant@demo.granary.test")),
+    (Role::IntermediaryStaff, Some("intermediary@demo.granary.test")),
+    (Role::OfficerOfAnotherOffice, Some("ovc.officer@demo.granary.test")),
+    (Role::ProgramOfficer, Some("officer@demo.granary.test")),
+    (Role::Reviewer, Some("reviewer@demo.granary.test")),
+    (Role::Administrator, Some("admin@demo.granary.test")),
+];
+
+/// Who may use each route. `{id}` of solicitation routes is a draft of the program
+/// officer's office, so only that office and administrators may see it.
+fn allowed(method: &Method, path: &str, role: Role) -> bool {
+    use Role::*;
+    match (method.as_str(), path) {
+        (_, "/account" | "/account/tokens" | "/account/tokens/{id}/revoke") => role != Anonymous,
+        (
+            "GET",
+            "/solicitations/{id}"
+            | "/solicitations/{id}/attachments/{attachment_id}"
+            | "/api/v1/solicitations/{id}"
+            | "/common-grants/opportunities/{opp_id}",
+        ) => matches!(role, ProgramOfficer | Administrator),
+        // Everything else is public, or (sign in, sign up, password reset) open to anyone.
+        _ => true,
+    }
+}
+
+async fn draft_with_attachment(g: &Granary) -> (String, String) {
+    let actor = Actor::cli("test");
+    let office = sol::ensure_office(
+        &g.db.db,
+        &actor,
+        "Bureau of Justice Assistance (demo)",
+        "program_office",
+        t0(),
+    )
+    .await
+    .unwrap();
+    let content = sol::SolicitationContent {
+        number: "DRAFT-ACCESS-1".into(),
+        title: "Unannounced".into(),
+        ..Default::default()
+    };
+    let draft = sol::create_draft(&g.db.db, &actor, office.id, content, t0())
+        .await
+        .unwrap();
+    let doc = DocumentId::new();
+    let key = granary_documents::DocumentKey::parse(&format!("solicitations/{}/{doc}", draft.id)).unwrap();
+    let meta = g
+        .store
+        .put(
+            &key,
+            Box::pin(std::io::Cursor::new(b"draft notes".to_vec())),
+            Some("text/plain"),
+        )
+        .await
+        .unwrap();
+    document_record::insert(
+        &g.db.db,
+        NewDocument {
+            id: doc,
+            storage_key: key.as_str().into(),
+            filename: "notes.txt".into(),
+            content_type: "text/plain".into(),
+            size_bytes: meta.size,
+            sha256: meta.sha256,
+            uploaded_by: "cli:test".into(),
+        },
+        t0(),
+    )
+    .await
+    .unwrap();
+    let att = sol::add_attachment(&g.db.db, &actor, draft.id, doc, "Notes", t0())
+        .await
+        .unwrap();
+    (draft.id.to_string(), att.id.to_string())
+}
+
+fn fill(path: &str, draft: &str, attachment: &str) -> String {
+    path.replace("{attachment_id}", attachment)
+        .replace("{opp_id}", draft)
+        .replace(
+            "/account/tokens/{id}",
+            &format!("/account/tokens/{}", uuid::Uuid::now_v7()),
+        )
+        .replace("{id}", draft)
+}
+
+async fn call(b: &mut Browser<'_>, method: &Method, uri: &str) -> Reply {
+    match method.as_str() {
+        "GET" => b.get(uri).await,
+        "POST" if uri.starts_with("/common-grants") => {
+            let csrf = b.csrf();
+            let cookies = b
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            b.g.send(
+                Request::post(uri)
+                    .header(header::COOKIE, cookies)
+                    .header("x-csrf-token", csrf)
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from("{}"))
+                    .unwrap(),
+            )
+            .await
+        }
+        "POST" => b.post_form(uri, &[]).await,
+        other => panic!("no test call for method {other}"),
+    }
+}
+
+/// "allowed" or "refused", from what the gateway answered.
+fn verdict(r: &Reply) -> &'static str {
+    let location = Browser::location(r);
+    if r.status == StatusCode::SEE_OTHER && location.starts_with("/sign-in?next=") {
+        return "refused";
+    }
+    match r.headers.get(AUTHZ_HEADER).and_then(|v| v.to_str().ok()) {
+        Some("allowed") => "allowed",
+        Some("refused" | "sign-in") => "refused",
+        other => panic!("no policy verdict ({other:?}), status {}: {}", r.status, r.text()),
+    }
+}
+
+#[tokio::test]
+async fn every_route_with_every_role() {
+    let g = Granary::demo().await;
+    seed_demo_users(&g.db.db, t0()).await.unwrap();
+    let (draft, attachment) = draft_with_attachment(&g).await;
+    let mut routes: Vec<(Method, &str)> = granary_gateway::app::routes()
+        .into_iter()
+        .map(|r| (r.method, r.path))
+        .collect();
+    // Signing out last keeps each role signed in for the others.
+    routes.sort_by_key(|(_, p)| *p == "/sign-out");
+    assert!(routes.len() >= 24, "the route table lists every route");
+
+    let mut mismatches = Vec::new();
+    let mut checked = 0;
+    for (role, email) in ROLES {
+        let mut b = Browser::new(&g);
+        b.get("/").await;
+        if let Some(email) = email {
+            let r = b
+                .post_form("/sign-in", &[("email", email), ("password", DEMO_PASSWORD)])
+                .await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{role:?} signs in");
+        }
+        for (method, path) in &routes {
+            let uri = fill(path, &draft, &attachment);
+            let r = call(&mut b, method, &uri).await;
+            assert_ne!(
+                r.status,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "{method} {path} as {role:?}: {}",
+                r.text()
+            );
+            let got = verdict(&r);
+            let want = if allowed(method, path, role) {
+                "allowed"
+            } else {
+                "refused"
+            };
+            if got != want {
+                mismatches.push(format!(
+                    "{method} {path} as {role:?}: {got}, expected {want} (status {})",
+                    r.status
+                ));
+            }
+            checked += 1;
+        }
+    }
+    assert!(mismatches.is_empty(), "policy mismatches:\n{}", mismatches.join("\n"));
+    assert_eq!(checked, routes.len() * ROLES.len());
+}
+
+#[tokio::test]
+async fn api_tokens_carry_their_owners_rights_and_scope() {
+    let g = Granary::demo().await;
+    seed_demo_users(&g.db.db, t0()).await.unwrap();
+    let (draft, _) = draft_with_attachment(&g).await;
+    let officer = granary_identity::find_user_by_email(
+        &g.db.db,
+        &granary_identity::EmailAddress::parse("officer@demo.granary.test").unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let actor = Actor::User {
+        id: officer.id,
+        name: officer.display_name.clone(),
+    };
+    let (_, token) = granary_identity::create_api_token(
+        &g.db.db,
+        &actor,
+        officer.id,
+        "read-only",
+        vec![granary_core::policy::Scope::Read],
+        None,
+        t0(),
+    )
+    .await
+    .unwrap();
+    let get = |uri: String| {
+        Request::get(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let r = g.send(get(format!("/api/v1/solicitations/{draft}"))).await;
+    assert_eq!(r.status, StatusCode::OK, "the officer's token reads the office's draft");
+    assert_eq!(r.json()["status"], "draft");
+    let anonymous = g.get(&format!("/api/v1/solicitations/{draft}")).await;
+    assert_eq!(anonymous.status, StatusCode::NOT_FOUND);
+}
