@@ -48,6 +48,8 @@ fn allowed(method: &Method, path: &str, role: Role) -> bool {
             | "/api/v1/solicitations/{id}"
             | "/common-grants/opportunities/{opp_id}",
         ) => matches!(role, ProgramOfficer | Administrator),
+        // -- solicitation authoring (API) --
+        // -- organizations, members and audit --
         // Everything else is public, or (sign in, sign up, password reset) open to anyone.
         _ => true,
     }

@@ -73,6 +73,8 @@ pub fn routes() -> Vec<RouteDef> {
         route(M::GET, "/account", get(account::account_page)),
         route(M::POST, "/account/tokens", post(account::create_token)),
         route(M::POST, "/account/tokens/{id}/revoke", post(account::revoke_token)),
+        // -- solicitation authoring (API) --
+        // -- organizations, members and audit --
     ]
 }
 
