@@ -64,7 +64,13 @@ async fn bad_parameters_name_the_field() {
 #[tokio::test]
 async fn wrong_method_is_refused_clearly() {
     let g = Granary::demo().await;
-    let r = g.post_json("/api/v1/solicitations", "{}").await;
+    let r = g
+        .send(
+            axum::http::Request::delete("/api/v1/solicitations")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.json()["status"], 405);
     assert!(r.headers.contains_key("allow"));

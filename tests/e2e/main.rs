@@ -5,8 +5,10 @@
 mod access;
 mod accounts;
 mod api;
+mod authoring;
 mod common_grants;
 mod logs;
+mod orgs;
 mod pages;
 mod storage;
 mod support;

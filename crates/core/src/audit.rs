@@ -188,7 +188,11 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    /// When not empty, only entries about one of these subjects (of any type).
+    pub subject_ids: Vec<String>,
     pub limit: u64,
+    /// How many of the newest matching entries to skip, for paging.
+    pub offset: u64,
 }
 
 /// Entries matching a filter, newest first.
@@ -200,6 +204,9 @@ pub async fn find<C: ConnectionTrait>(db: &C, q: &AuditQuery) -> Result<Vec<Audi
     if let Some(id) = &q.subject_id {
         sel = sel.filter(AuditColumn::SubjectId.eq(id.as_str()));
     }
+    if !q.subject_ids.is_empty() {
+        sel = sel.filter(AuditColumn::SubjectId.is_in(q.subject_ids.iter().map(String::as_str)));
+    }
     if let Some(a) = &q.actor {
         sel = sel.filter(AuditColumn::Actor.eq(a.as_str()));
     }
@@ -210,7 +217,11 @@ pub async fn find<C: ConnectionTrait>(db: &C, q: &AuditQuery) -> Result<Vec<Audi
         sel = sel.filter(AuditColumn::OccurredAt.lt(u));
     }
     let limit = if q.limit == 0 { 100 } else { q.limit.min(1000) };
-    sel.order_by_desc(AuditColumn::Seq).limit(limit).all(db).await
+    sel.order_by_desc(AuditColumn::Seq)
+        .offset(q.offset)
+        .limit(limit)
+        .all(db)
+        .await
 }
 
 /// The number of entries in the log.

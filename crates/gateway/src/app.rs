@@ -9,14 +9,14 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, post, put};
 use http_body_util::BodyExt;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::error::{ErrorBody, RenderedError};
-use crate::routes::{account, api, common_grants, health, pages};
+use crate::routes::{account, api, authoring, common_grants, health, orgs, pages};
 use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -74,7 +74,49 @@ pub fn routes() -> Vec<RouteDef> {
         route(M::POST, "/account/tokens", post(account::create_token)),
         route(M::POST, "/account/tokens/{id}/revoke", post(account::revoke_token)),
         // -- solicitation authoring (API) --
+        route(M::POST, "/api/v1/solicitations", post(authoring::create)),
+        route(M::PUT, "/api/v1/solicitations/{id}", put(authoring::update)),
+        route(
+            M::POST,
+            "/api/v1/solicitations/{id}/transitions",
+            post(authoring::transition),
+        ),
+        route(M::POST, "/api/v1/solicitations/{id}/amendments", post(authoring::amend)),
+        // The store enforces the upload limit while the file streams in.
+        route(
+            M::POST,
+            "/api/v1/solicitations/{id}/attachments",
+            post(authoring::add_attachment).layer(DefaultBodyLimit::disable()),
+        ),
+        route(
+            M::DELETE,
+            "/api/v1/solicitations/{id}/attachments/{attachment_id}",
+            delete(authoring::remove_attachment),
+        ),
         // -- organizations, members and audit --
+        route(M::GET, "/organizations/{org}", get(orgs::org_page)),
+        route(M::POST, "/organizations/{org}", post(orgs::update)),
+        route(M::GET, "/organizations/{org}/edit", get(orgs::edit_page)),
+        route(M::POST, "/organizations/{org}/invitations", post(orgs::invite)),
+        route(
+            M::POST,
+            "/organizations/{org}/invitations/{invitation}/revoke",
+            post(orgs::revoke_invitation),
+        ),
+        route(
+            M::POST,
+            "/organizations/{org}/members/{user}/role",
+            post(orgs::change_role),
+        ),
+        route(
+            M::POST,
+            "/organizations/{org}/members/{user}/remove",
+            post(orgs::remove_member),
+        ),
+        route(M::GET, "/organizations/{org}/audit", get(orgs::org_audit_page)),
+        route(M::GET, "/invitations/accept", get(orgs::accept_page)),
+        route(M::POST, "/invitations/accept", post(orgs::accept)),
+        route(M::GET, "/audit", get(orgs::audit_page)),
     ]
 }
 

@@ -97,7 +97,8 @@ pub async fn protect(State(state): State<AppState>, mut req: Request, next: Next
         // must prove they came from Granary's own pages. Cookie-less JSON (API clients, Bearer
         // tokens) has no ambient authority to abuse.
         let has_session = cookie(req.headers(), crate::session::SESSION_COOKIE).is_some();
-        if has_session || is_form {
+        let bearer_only = !has_session && req.headers().contains_key(header::AUTHORIZATION);
+        if (has_session || is_form) && !bearer_only {
             let Some(expected) = existing.as_deref() else {
                 return refuse("Your session's security token is missing. Reload the page and try again.");
             };

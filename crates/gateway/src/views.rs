@@ -29,6 +29,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("notice", include_str!("../../../templates/notice.hbs")),
     ("account", include_str!("../../../templates/account.hbs")),
     ("token_created", include_str!("../../../templates/token_created.hbs")),
+    ("org_profile", include_str!("../../../templates/org_profile.hbs")),
+    ("org_edit", include_str!("../../../templates/org_edit.hbs")),
+    ("org_invitation", include_str!("../../../templates/org_invitation.hbs")),
+    ("audit", include_str!("../../../templates/audit.hbs")),
 ];
 
 /// The stylesheet, served at `/static/granary.css`.

@@ -199,6 +199,27 @@ pub async fn pending_invitations<C: ConnectionTrait>(
         .collect()
 }
 
+/// The pending (not accepted, not expired) invitation a link's token belongs to, to show
+/// before accepting it.
+pub async fn find_pending_invitation<C: ConnectionTrait>(
+    db: &C,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Invitation>> {
+    let token = token.trim();
+    if token.is_empty() {
+        return Ok(None);
+    }
+    invitation::Entity::find()
+        .filter(invitation::Column::TokenHash.eq(token_hash(token)))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .filter(invitation::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?
+        .map(to_invitation)
+        .transpose()
+}
+
 /// Withdraws a pending invitation; its link stops working.
 pub async fn revoke_invitation<C>(
     db: &C,

@@ -39,7 +39,8 @@ pub use error::IdentityError;
 pub use housekeeping::{Purged, purge_expired};
 pub use ids::{ApiTokenId, EmailId, InvitationId, SessionId};
 pub use invitations::{
-    INVITATION_LIFETIME, Invitation, accept_invitation, invite, pending_invitations, revoke_invitation,
+    INVITATION_LIFETIME, Invitation, accept_invitation, find_pending_invitation, invite, pending_invitations,
+    revoke_invitation,
 };
 pub use mail::{FileSender, MailError, MailSender, Secret, SmtpSender, deliver_pending};
 pub use memberships::{Member, OrgMembership, add_member, change_role, members, memberships_of, remove_member};

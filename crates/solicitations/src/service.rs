@@ -664,6 +664,15 @@ pub async fn attachment<C: ConnectionTrait>(
         .ok_or_else(|| SolicitationError::AttachmentNotFound(attachment_id.to_string()))
 }
 
+/// The ids of every solicitation an office issued, in any state.
+pub async fn ids_issued_by<C: ConnectionTrait>(db: &C, office: OrganizationId) -> Result<Vec<SolicitationId>> {
+    let rows = solicitation::Entity::find()
+        .filter(solicitation::Column::IssuingOfficeId.eq(office.as_uuid()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|r| SolicitationId(r.id)).collect())
+}
+
 /// A program office (or intermediary) that issues solicitations.
 pub async fn ensure_office<C>(db: &C, actor: &Actor, name: &str, kind: &str, now: DateTime<Utc>) -> Result<OfficeRef>
 where

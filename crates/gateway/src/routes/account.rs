@@ -493,6 +493,7 @@ pub async fn reset(auth: Auth, State(state): State<AppState>, Form(f): Form<Rese
 
 #[derive(Serialize)]
 struct MembershipView {
+    org_id: String,
     org_name: String,
     kind: &'static str,
     role: &'static str,
@@ -551,6 +552,7 @@ pub async fn account_page(
     for m in &me.memberships {
         let org = identity::get_organization(&state.db, m.org).await?;
         memberships.push(MembershipView {
+            org_id: org.id.to_string(),
             org_name: org.name,
             kind: kind_label(m.kind),
             role: role_label(m.role),

@@ -90,6 +90,12 @@ pub async fn get(
 ) -> AppResult<Json<serde_json::Value>> {
     let id = parse_id(&raw)?;
     let s = visible_solicitation(&state, &auth, id).await?;
+    Ok(Json(detail_json(&state, &s).await?))
+}
+
+/// A solicitation with its amendments and attachments, as the API shows one.
+pub async fn detail_json(state: &AppState, s: &Solicitation) -> AppResult<serde_json::Value> {
+    let id = s.id;
     let amendments = sol::amendments(&state.db, id).await?;
     let attachments = sol::attachments(&state.db, id)
         .await?
@@ -105,11 +111,9 @@ pub async fn get(
         })
         .collect();
     let body = ApiDetail {
-        base: view(&state, &s),
+        base: view(state, s),
         amendments,
         attachments,
     };
-    serde_json::to_value(&body)
-        .map(Json)
-        .map_err(|e| AppError::internal(e.to_string()))
+    serde_json::to_value(&body).map_err(|e| AppError::internal(e.to_string()))
 }

@@ -2,7 +2,9 @@
 
 pub mod account;
 pub mod api;
+pub mod authoring;
 pub mod common_grants;
 pub mod health;
+pub mod orgs;
 pub mod pages;
 pub mod search_params;
