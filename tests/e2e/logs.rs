@@ -65,11 +65,11 @@ async fn secrets_never_reach_the_logs() {
         ],
     )
     .await;
-    let session = b.cookies["granary_session"].clone();
     let verify = g
         .link_in_email("Confirm your email", "http://granary.test/verify-email?token=")
         .await;
     b.get(&verify).await;
+    let session = b.cookies["granary_session"].clone();
     b.get("/account").await;
     let created = b
         .post_form("/account/tokens", &[("name", "script"), ("scope", "write")])

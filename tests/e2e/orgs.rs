@@ -183,16 +183,8 @@ async fn an_owner_invites_and_the_invited_person_joins() {
 
     // Someone signed in with another address cannot use it.
     let mut stranger = Browser::new(&g);
-    stranger.get("/sign-up").await;
     stranger
-        .post_form(
-            "/sign-up",
-            &[
-                ("display_name", "Sam Stranger"),
-                ("email", "stranger@example.org"),
-                ("password", "correct horse battery staple"),
-            ],
-        )
+        .sign_up_and_confirm("Sam Stranger", "stranger@example.org", "correct horse battery staple")
         .await;
     let shown = stranger.get(&link).await;
     assert_eq!(shown.status, StatusCode::OK);
@@ -204,18 +196,9 @@ async fn an_owner_invites_and_the_invited_person_joins() {
 
     // The invited person signs up with the address and accepts.
     let mut invitee = Browser::new(&g);
-    invitee.get("/sign-up").await;
-    let r = invitee
-        .post_form(
-            "/sign-up",
-            &[
-                ("display_name", "Nia Newcomer"),
-                ("email", "newcomer@example.org"),
-                ("password", "correct horse battery staple"),
-            ],
-        )
+    invitee
+        .sign_up_and_confirm("Nia Newcomer", "newcomer@example.org", "correct horse battery staple")
         .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
     let shown = invitee.get(&link).await;
     assert_eq!(shown.status, StatusCode::OK);
     let html = shown.text();

@@ -290,3 +290,44 @@ impl Granary {
         panic!("no email containing {needle:?}: {:?}", self.emails())
     }
 }
+
+impl Browser<'_> {
+    /// Signs up and follows the confirmation link from the email, which signs this browser in.
+    pub async fn sign_up_and_confirm(&mut self, name: &str, email: &str, password: &str) {
+        self.get("/sign-up").await;
+        let r = self
+            .post_form(
+                "/sign-up",
+                &[("display_name", name), ("email", email), ("password", password)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let to = email.to_lowercase();
+        let prefix = "http://granary.test/verify-email?token=";
+        let mut link = None;
+        for _ in 0..100 {
+            link = self
+                .g
+                .emails()
+                .into_iter()
+                .rev()
+                .find(|(_, t)| t.contains(&to) && t.contains(prefix))
+                .map(|(_, t)| {
+                    let start = t.find(prefix).unwrap_or(0);
+                    t[start..]
+                        .chars()
+                        .take_while(|c| !c.is_whitespace())
+                        .collect::<String>()
+                        .replace("http://granary.test", "")
+                });
+            if link.is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let link = link.unwrap_or_else(|| panic!("no confirmation email for {to}"));
+        let confirmed = self.get(&link).await;
+        assert_eq!(confirmed.status, StatusCode::SEE_OTHER, "{}", confirmed.text());
+        assert!(self.cookies.contains_key("granary_session"), "confirming signs in");
+    }
+}

@@ -246,13 +246,26 @@ async fn send_verification(state: &AppState, user: &identity::User) -> AppResult
     send_email(state, &user.email, "Confirm your email address for Granary", &body).await
 }
 
-pub async fn sign_up(
-    auth: Auth,
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    Form(f): Form<SignUpForm>,
-) -> AppResult<Response> {
+/// The page after signing up: the same whether or not the address already had an account,
+/// so sign-up never reveals who is registered.
+fn check_your_email(state: &AppState, auth: &Auth, email: &str) -> AppResult<Response> {
+    let message = format!(
+        "We sent a message to {email}. Open the link in it to confirm your address and finish signing in. The link works for 48 hours."
+    );
+    notice(
+        state,
+        auth,
+        StatusCode::OK,
+        &Notice {
+            heading: "Check your email",
+            message: &message,
+            link_href: "/sign-in",
+            link_text: "Back to sign in",
+        },
+    )
+}
+
+pub async fn sign_up(auth: Auth, State(state): State<AppState>, Form(f): Form<SignUpForm>) -> AppResult<Response> {
     auth.require(&Action::Authenticate)?;
     let page_with = |errors: Vec<FieldError>| -> AppResult<Response> {
         let body = SignUpBody::with_errors(&f.display_name, &f.email, errors);
@@ -265,22 +278,21 @@ pub async fn sign_up(
         Ok(n) => n,
         Err(e) => return page_with(e.0),
     };
-    let actor = granary_core::Actor::System;
-    let user = match identity::create_user(&state.db, &actor, new, state.now()).await {
-        Ok(u) => u,
+    let email = new.email.clone();
+    match identity::create_user(&state.db, &granary_core::Actor::System, new, state.now()).await {
+        Ok(user) => send_verification(&state, &user).await?,
         Err(IdentityError::DuplicateEmail) => {
-            let mut v = ValidationErrors::new();
-            v.add(
-                "email",
-                "an account already uses this address: sign in, or reset its password",
+            // Tell the address's owner, not the person at the keyboard.
+            let body = format!(
+                "Hello,\n\nSomeone tried to create a Granary account with this email address, which already has one. If it was you, sign in at {0}/sign-in or choose a new password at {0}/forgot-password.\n\nIf it was not you, you can ignore this message: nothing has changed.\n",
+                state.public_url
             );
-            return page_with(v.0);
+            send_email(&state, &email, "Your Granary account", &body).await?;
         }
         Err(IdentityError::Invalid(v)) => return page_with(v.0),
         Err(e) => return Err(e.into()),
-    };
-    send_verification(&state, &user).await?;
-    start_session(&state, &headers, user.id, ip, "/account?notice=welcome").await
+    }
+    check_your_email(&state, &auth, email.as_str())
 }
 
 pub async fn sign_out(auth: Auth, State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
@@ -312,33 +324,26 @@ fn notice(state: &AppState, auth: &Auth, status: StatusCode, n: &Notice<'_>) -> 
     Ok((status, state.views.page(&auth.chrome(), "notice", n.heading, "", n)?).into_response())
 }
 
+/// Following the confirmation link proves the address, confirms it, and signs the browser in.
 pub async fn verify_email(
     auth: Auth,
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     Query(q): Query<TokenQuery>,
 ) -> AppResult<Response> {
     auth.require(&Action::Authenticate)?;
     match identity::verify_email_with_token(&state.db, &q.token, state.now()).await {
-        Ok(_) => notice(
-            &state,
-            &auth,
-            StatusCode::OK,
-            &Notice {
-                heading: "Email address confirmed",
-                message: "Thank you. Your email address is confirmed.",
-                link_href: "/account",
-                link_text: "Go to your account",
-            },
-        ),
+        Ok(user) => start_session(&state, &headers, user.id, ip, "/account?notice=confirmed").await,
         Err(IdentityError::InvalidToken) => notice(
             &state,
             &auth,
             StatusCode::BAD_REQUEST,
             &Notice {
                 heading: "That link does not work",
-                message: "The link is not valid any more: it may have been used already or be more than 48 hours old.",
-                link_href: "/account",
-                link_text: "Go to your account to get a new one",
+                message: "The link is not valid any more: it may have been used already or be more than 48 hours old. Sign in to get a new one, or sign up again.",
+                link_href: "/sign-in",
+                link_text: "Sign in",
             },
         ),
         Err(e) => Err(e.into()),
@@ -589,7 +594,7 @@ pub async fn account_page(
         email_verified: user.email_verified(),
         site_admin: user.is_site_admin,
         notice: match q.notice.as_str() {
-            "welcome" => Some("Welcome to Granary. We sent you an email: open its link to confirm your address."),
+            "confirmed" => Some("Welcome to Granary. Your email address is confirmed and you are signed in."),
             "revoked" => Some("The token was revoked; programs using it can no longer sign in with it."),
             _ => None,
         },
