@@ -58,6 +58,21 @@ fn allowed(method: &Method, path: &str, role: Role) -> bool {
             | "/api/v1/solicitations/{id}/attachments"
             | "/api/v1/solicitations/{id}/attachments/{attachment_id}",
         ) if method != Method::GET => matches!(role, ProgramOfficer | Administrator),
+        // -- solicitation authoring (pages) --
+        // The desk is for anyone who works for an office that issues solicitations (program
+        // offices and intermediaries); the rest is about BJA's draft, or creates for BJA.
+        ("GET", "/manage") => matches!(
+            role,
+            ProgramOfficer | OfficerOfAnotherOffice | IntermediaryStaff | Administrator
+        ),
+        (
+            _,
+            "/manage/solicitations"
+            | "/manage/solicitations/{id}"
+            | "/manage/solicitations/{id}/transition"
+            | "/manage/solicitations/{id}/attachments"
+            | "/manage/solicitations/{id}/attachments/{attachment_id}/remove",
+        ) => matches!(role, ProgramOfficer | Administrator),
         // -- organizations, members and audit --
         // `{org}` is the program officer's office (BJA): its owner is the program officer,
         // and the reviewer is a member too.
@@ -209,7 +224,7 @@ fn json_body(path: &str, office: &str) -> String {
 async fn call(b: &mut Browser<'_>, method: &Method, path: &str, uri: &str, office: &str) -> Reply {
     match (method.as_str(), path) {
         ("GET", _) => b.get(uri).await,
-        ("POST", "/api/v1/solicitations/{id}/attachments") => {
+        ("POST", "/api/v1/solicitations/{id}/attachments" | "/manage/solicitations/{id}/attachments") => {
             let body = "--XYZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nNotes\r\n--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"n.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--XYZ--\r\n";
             send_with(
                 b,
@@ -223,6 +238,8 @@ async fn call(b: &mut Browser<'_>, method: &Method, path: &str, uri: &str, offic
         ("POST" | "PUT" | "DELETE", p) if p.starts_with("/api/") || p.starts_with("/common-grants") => {
             send_with(b, method, uri, "application/json", json_body(path, office).into_bytes()).await
         }
+        // A new draft names its office (and no number, so nothing is created).
+        ("POST", "/manage/solicitations") => b.post_form(uri, &[("office", office)]).await,
         ("POST", _) => b.post_form(uri, &[]).await,
         (other, _) => panic!("no test call for method {other}"),
     }
@@ -278,8 +295,8 @@ async fn every_route_with_every_role() {
             assert_eq!(r.status, StatusCode::SEE_OTHER, "{role:?} signs in");
         }
         for (method, path) in &routes {
-            // Deleting uses an unknown attachment, so the draft keeps its file for the others.
-            let attachment = if *method == Method::DELETE {
+            // Deleting and removing use an unknown attachment, so the draft keeps its file for the others.
+            let attachment = if *method == Method::DELETE || path.ends_with("/remove") {
                 uuid::Uuid::now_v7().to_string()
             } else {
                 attachment.clone()

@@ -8,6 +8,7 @@ mod api;
 mod authoring;
 mod common_grants;
 mod logs;
+mod manage;
 mod orgs;
 mod pages;
 mod storage;

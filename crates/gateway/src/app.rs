@@ -16,7 +16,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId
 use tower_http::trace::TraceLayer;
 
 use crate::error::{ErrorBody, RenderedError};
-use crate::routes::{account, api, authoring, common_grants, health, orgs, pages};
+use crate::routes::{account, api, authoring, common_grants, health, manage, orgs, pages};
 use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -92,6 +92,27 @@ pub fn routes() -> Vec<RouteDef> {
             M::DELETE,
             "/api/v1/solicitations/{id}/attachments/{attachment_id}",
             delete(authoring::remove_attachment),
+        ),
+        // -- solicitation authoring (pages) --
+        route(M::GET, "/manage", get(manage::desk)),
+        route(M::POST, "/manage/solicitations", post(manage::create)),
+        route(M::GET, "/manage/solicitations/{id}", get(manage::edit_page)),
+        route(M::POST, "/manage/solicitations/{id}", post(manage::save)),
+        route(
+            M::POST,
+            "/manage/solicitations/{id}/transition",
+            post(manage::transition),
+        ),
+        // The store enforces the upload limit while the file streams in.
+        route(
+            M::POST,
+            "/manage/solicitations/{id}/attachments",
+            post(manage::upload).layer(DefaultBodyLimit::disable()),
+        ),
+        route(
+            M::POST,
+            "/manage/solicitations/{id}/attachments/{attachment_id}/remove",
+            post(manage::remove_attachment),
         ),
         // -- organizations, members and audit --
         route(M::GET, "/organizations/{org}", get(orgs::org_page)),

@@ -33,6 +33,9 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("org_edit", include_str!("../../../templates/org_edit.hbs")),
     ("org_invitation", include_str!("../../../templates/org_invitation.hbs")),
     ("audit", include_str!("../../../templates/audit.hbs")),
+    ("manage_input", include_str!("../../../templates/manage_input.hbs")),
+    ("manage_desk", include_str!("../../../templates/manage_desk.hbs")),
+    ("manage_edit", include_str!("../../../templates/manage_edit.hbs")),
 ];
 
 /// The stylesheet, served at `/static/granary.css`.

@@ -58,7 +58,7 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> App
     })
 }
 
-fn actor(auth: &Auth) -> AppResult<Actor> {
+pub(crate) fn actor(auth: &Auth) -> AppResult<Actor> {
     auth.user()
         .map(|u| Actor::User {
             id: u.id,
@@ -68,7 +68,7 @@ fn actor(auth: &Auth) -> AppResult<Actor> {
 }
 
 /// The solicitation, if the caller may see it and manage it.
-async fn managed(state: &AppState, auth: &Auth, raw: &str) -> AppResult<sol::Solicitation> {
+pub(crate) async fn managed(state: &AppState, auth: &Auth, raw: &str) -> AppResult<sol::Solicitation> {
     let id = parse_id(raw)?;
     let s = visible_solicitation(state, auth, id).await?;
     auth.require(&Action::ManageSolicitation { office: s.office.id })?;
@@ -204,10 +204,32 @@ pub async fn add_attachment(
     auth: Auth,
     State(state): State<AppState>,
     Path(raw): Path<String>,
-    mut form: Multipart,
+    form: Multipart,
 ) -> AppResult<Response> {
     let s = managed(&state, &auth, &raw).await?;
-    let who = actor(&auth)?;
+    let att = store_attachment(&state, &actor(&auth)?, &s, form).await?;
+    let body = serde_json::json!({
+        "id": att.id,
+        "title": att.title,
+        "filename": att.filename,
+        "content_type": att.content_type,
+        "size_bytes": att.size_bytes,
+        "sha256": att.sha256,
+        "download_url": format!("{}/solicitations/{}/attachments/{}", state.public_url, s.id, att.id),
+    });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// Reads a multipart upload (`title`, then `file`), streams the file into the document store
+/// after recognising its format by content, and records it as an attachment of `s`. Nothing
+/// half-done is left behind: a file that breaks off or cannot be recorded is deleted again.
+/// The caller has already asked the policy.
+pub async fn store_attachment(
+    state: &AppState,
+    who: &Actor,
+    s: &sol::Solicitation,
+    mut form: Multipart,
+) -> AppResult<sol::Attachment> {
     let mut title: Option<String> = None;
     while let Some(field) = form
         .next_field()
@@ -296,29 +318,19 @@ pub async fn add_attachment(
                         now,
                     )
                     .await?;
-                    sol::add_attachment(&state.db, &who, s.id, doc, &title, now)
+                    sol::add_attachment(&state.db, who, s.id, doc, &title, now)
                         .await
                         .map_err(AppError::from)
                 }
                 .await;
-                let att = match recorded {
-                    Ok(a) => a,
+                return match recorded {
+                    Ok(a) => Ok(a),
                     Err(e) => {
                         // Nothing half-done: the stored file goes if it cannot be recorded.
                         let _ = state.store.delete(&key).await;
-                        return Err(e);
+                        Err(e)
                     }
                 };
-                let body = serde_json::json!({
-                    "id": att.id,
-                    "title": att.title,
-                    "filename": att.filename,
-                    "content_type": att.content_type,
-                    "size_bytes": att.size_bytes,
-                    "sha256": att.sha256,
-                    "download_url": format!("{}/solicitations/{}/attachments/{}", state.public_url, s.id, att.id),
-                });
-                return Ok((StatusCode::CREATED, Json(body)).into_response());
             }
             _ => {}
         }

@@ -5,6 +5,7 @@ pub mod api;
 pub mod authoring;
 pub mod common_grants;
 pub mod health;
+pub mod manage;
 pub mod orgs;
 pub mod pages;
 pub mod search_params;
