@@ -74,6 +74,8 @@ fn allowed(method: &Method, path: &str, role: Role) -> bool {
             | "/manage/solicitations/{id}/attachments/{attachment_id}/remove",
         ) => matches!(role, ProgramOfficer | Administrator),
         // -- organizations, members and audit --
+        // Any signed-in person with a confirmed address may register an organization.
+        (_, "/organizations/new" | "/organizations") => role != Anonymous,
         // `{org}` is the program officer's office (BJA): its owner is the program officer,
         // and the reviewer is a member too.
         ("GET", "/organizations/{org}") => matches!(role, ProgramOfficer | Reviewer | Administrator),

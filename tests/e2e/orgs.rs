@@ -488,3 +488,64 @@ async fn program_officers_read_their_own_offices_audit_log_only() {
         StatusCode::BAD_REQUEST
     );
 }
+
+#[tokio::test]
+async fn a_grassroots_leader_registers_their_organization() {
+    let g = Granary::demo().await;
+    let mut b = Browser::new(&g);
+    b.sign_up_and_confirm("Tasha Torres", "tasha@example.org", "we keep our corner safe")
+        .await;
+    assert!(b.get("/account").await.text().contains(r#"href="/organizations/new""#));
+    assert_eq!(b.get("/organizations/new").await.status, StatusCode::OK);
+    // Mistakes are named and what was typed is kept.
+    let bad = b
+        .post_form(
+            "/organizations",
+            &[
+                ("kind", "community_organization"),
+                ("name", "Corner Keepers"),
+                ("county_fips", "DC"),
+                ("year_founded", "1492"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = bad.text();
+    assert!(html.contains(r#"id="county_fips-error""#), "{html}");
+    assert!(html.contains(r#"value="Corner Keepers""#));
+    // Asking to register a program office is refused: administrators set those up.
+    let office = b
+        .post_form(
+            "/organizations",
+            &[("kind", "program_office"), ("name", "Self-made office")],
+        )
+        .await;
+    assert_eq!(office.status, StatusCode::FORBIDDEN);
+    let ok = b
+        .post_form(
+            "/organizations",
+            &[
+                ("kind", "community_organization"),
+                ("name", "Corner Keepers"),
+                ("city", "Washington"),
+                ("state", "DC"),
+                ("county_fips", "11001"),
+                ("annual_budget", "42,000"),
+                ("year_founded", "2021"),
+                ("lived_experience_led", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
+    let page = b.get(&Browser::location(&ok)).await.text();
+    assert!(page.contains("Your organization is registered"));
+    assert!(page.contains("Corner Keepers") && page.contains("$42,000"), "{page}");
+    assert!(
+        page.contains("tasha@example.org"),
+        "the registrant is listed as a member"
+    );
+    // Anonymous visitors are sent to sign in.
+    let mut anon = Browser::new(&g);
+    let r = anon.get("/organizations/new").await;
+    assert_eq!(Browser::location(&r), "/sign-in?next=%2Forganizations%2Fnew");
+}

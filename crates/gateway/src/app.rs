@@ -115,6 +115,8 @@ pub fn routes() -> Vec<RouteDef> {
             post(manage::remove_attachment),
         ),
         // -- organizations, members and audit --
+        route(M::GET, "/organizations/new", get(orgs::new_page)),
+        route(M::POST, "/organizations", post(orgs::create)),
         route(M::GET, "/organizations/{org}", get(orgs::org_page)),
         route(M::POST, "/organizations/{org}", post(orgs::update)),
         route(M::GET, "/organizations/{org}/edit", get(orgs::edit_page)),

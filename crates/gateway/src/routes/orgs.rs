@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use granary_core::audit::{self, AuditEntry, AuditQuery};
 use granary_core::id::{OrganizationId, UserId};
-use granary_core::policy::{Action, Role, decide};
+use granary_core::policy::{Action, OrgKind, Role, decide};
 use granary_core::time::{DEFAULT_TIME_ZONE, format_instant, instant_in_zone};
 use granary_core::{Actor, FieldError, Money, ValidationErrors};
 use granary_identity::{self as identity, EmailAddress, IdentityError, InvitationId, OrganizationProfile};
@@ -72,6 +72,7 @@ pub struct NoticeQuery {
 
 fn notice_text(key: &str) -> Option<&'static str> {
     match key {
+        "registered" => Some("Your organization is registered, and you are its owner. Invite your colleagues below."),
         "saved" => Some("The profile was saved."),
         "invited" => Some("The invitation was sent. Its link works for 7 days."),
         "revoked" => Some("The invitation was withdrawn; its link no longer works."),
@@ -365,15 +366,69 @@ struct FieldView {
 }
 
 #[derive(Serialize)]
+struct KindChoice {
+    value: &'static str,
+    label: &'static str,
+    selected: bool,
+}
+
+#[derive(Serialize)]
 struct EditBody {
-    id: String,
-    org_name: String,
+    heading: String,
+    intro: Option<&'static str>,
+    action: String,
+    submit: &'static str,
+    back_href: String,
+    back_text: &'static str,
+    /// Offered when registering a new organization.
+    kinds: Vec<KindChoice>,
+    kind_error: Option<String>,
     errors: Vec<FieldError>,
     has_errors: bool,
     fields: Vec<FieldView>,
 }
 
 fn edit_body(o: &identity::Organization, f: &ProfileForm, errors: Vec<FieldError>) -> EditBody {
+    let mut b = profile_body(f, errors);
+    b.heading = format!("Edit the profile of {}", o.name);
+    b.action = format!("/organizations/{}", o.id);
+    b.back_href = format!("/organizations/{}", o.id);
+    b
+}
+
+/// The profile form for registering a new organization.
+fn new_org_body(f: &ProfileForm, kind: &str, errors: Vec<FieldError>) -> EditBody {
+    let mut b = profile_body(f, errors);
+    b.heading = "Register your organization".into();
+    b.intro = Some(
+        "Tell funders about your organization. Only the name is required now; the rest helps check eligibility. You can apply without an EIN or UEI: we will explain how to get a UEI (it is free) before any award.",
+    );
+    b.action = "/organizations".into();
+    b.submit = "Register the organization";
+    b.back_href = "/account".into();
+    b.back_text = "Back to your account";
+    b.kind_error = field(&b.errors, "kind").map(str::to_string);
+    b.kinds = [
+        (
+            "community_organization",
+            "A community or grassroots organization (we apply for funding)",
+        ),
+        (
+            "intermediary",
+            "An intermediary (we re-grant funds to community organizations)",
+        ),
+    ]
+    .into_iter()
+    .map(|(value, label)| KindChoice {
+        value,
+        label,
+        selected: kind == value,
+    })
+    .collect();
+    b
+}
+
+fn profile_body(f: &ProfileForm, errors: Vec<FieldError>) -> EditBody {
     let fv = |name: &'static str, label: &'static str, hint: Option<&'static str>, value: &str| {
         let error = field(&errors, name).map(str::to_string);
         let describedby = [
@@ -447,11 +502,86 @@ fn edit_body(o: &identity::Organization, f: &ProfileForm, errors: Vec<FieldError
     lived.checked = f.lived_experience_led.as_deref().is_some_and(|v| !v.is_empty());
     fields.push(lived);
     EditBody {
-        id: o.id.to_string(),
-        org_name: o.name.clone(),
+        heading: String::new(),
+        intro: None,
+        action: String::new(),
+        submit: "Save profile",
+        back_href: String::new(),
+        back_text: "Back to the organization",
+        kinds: Vec::new(),
+        kind_error: None,
         has_errors: !errors.is_empty(),
         errors,
         fields,
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewOrgForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(flatten)]
+    profile: ProfileForm,
+}
+
+/// `GET /organizations/new`: the form to register an organization.
+pub async fn new_page(auth: Auth, State(state): State<AppState>) -> AppResult<Response> {
+    auth.require(&Action::CreateOrganization {
+        kind: OrgKind::CommunityOrganization,
+    })?;
+    let body = new_org_body(&ProfileForm::default(), "community_organization", Vec::new());
+    Ok(state
+        .views
+        .page(
+            &auth.chrome(),
+            "org_edit",
+            "Register your organization",
+            "account",
+            &body,
+        )?
+        .into_response())
+}
+
+/// `POST /organizations`: registers an organization; the person registering it becomes its
+/// first owner.
+pub async fn create(auth: Auth, State(state): State<AppState>, Form(f): Form<NewOrgForm>) -> AppResult<Response> {
+    let kind = OrgKind::parse(&f.kind);
+    auth.require(&Action::CreateOrganization {
+        kind: kind.unwrap_or(OrgKind::CommunityOrganization),
+    })?;
+    let actor = actor_of(&auth)?;
+    let me = auth.user().ok_or_else(AppError::sign_in_required)?.id;
+    let again = |errors: Vec<FieldError>| -> AppResult<Response> {
+        let body = new_org_body(&f.profile, &f.kind, errors);
+        let html = state.views.page(
+            &auth.chrome(),
+            "org_edit",
+            "Register your organization",
+            "account",
+            &body,
+        )?;
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+    };
+    let Some(kind) = kind else {
+        return again(vec![FieldError {
+            field: "kind".into(),
+            message: "choose what kind of organization it is".into(),
+        }]);
+    };
+    let profile = match f.profile.to_profile(None) {
+        Ok(p) => p,
+        Err(e) => return again(e.0),
+    };
+    let new = identity::NewOrganization { kind, profile };
+    match identity::create_organization(&state.db, &actor, new, Some(me), state.now()).await {
+        Ok(o) => Ok(Redirect::to(&format!("/organizations/{}?notice=registered", o.id)).into_response()),
+        Err(IdentityError::Invalid(v)) => again(v.0),
+        Err(IdentityError::DuplicateOrganization(_)) => again(vec![FieldError {
+            field: "name".into(),
+            message: "an organization of this kind already has this name; if it is yours, ask its owner to invite you"
+                .into(),
+        }]),
+        Err(e) => Err(e.into()),
     }
 }
 
