@@ -272,3 +272,28 @@ async fn a_route_that_skips_the_policy_cannot_answer() {
         .to_bytes();
     assert!(!String::from_utf8_lossy(&body).contains("secret things"));
 }
+
+#[tokio::test]
+async fn production_never_reveals_the_policy_verdict() {
+    let g = Granary::demo().await;
+    let mut state = g.state();
+    state.expose_policy_verdict = false;
+    let router = granary_gateway::router(state);
+    for uri in [
+        "/",
+        "/solicitations",
+        "/account",
+        "/api/v1/solicitations/0190b7c4-6a1e-7c3e-9d6f-2b1a4c5d6e7f",
+    ] {
+        let resp = tower::ServiceExt::oneshot(
+            router.clone(),
+            axum::http::Request::get(uri).body(axum::body::Body::empty()).unwrap(),
+        )
+        .await
+        .unwrap();
+        assert!(
+            !resp.headers().contains_key(granary_gateway::auth::AUTHZ_HEADER),
+            "{uri}"
+        );
+    }
+}

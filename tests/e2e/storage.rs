@@ -54,6 +54,7 @@ async fn health_reports_an_unreachable_store() {
         clock: std::sync::Arc::new(g.clock.clone()),
         public_url: "http://granary.test".into(),
         max_body_bytes: 1024,
+        expose_policy_verdict: false,
         mailer: std::sync::Arc::new(granary_identity::FileSender::new(g.mail_dir.clone())),
     };
     let resp = tower::ServiceExt::oneshot(

@@ -54,6 +54,8 @@ fn state(db: &TestDb, store: Arc<dyn DocumentStore>, clock: &FixedClock, mail_di
         clock: Arc::new(clock.clone()) as SharedClock,
         public_url: "http://granary.test".into(),
         max_body_bytes: 64 * 1024,
+        // The route x role test reads the verdict; production never sends it.
+        expose_policy_verdict: true,
         mailer: Arc::new(granary_identity::FileSender::new(mail_dir.to_path_buf())),
     }
 }

@@ -27,7 +27,9 @@ const ALLOWED: u8 = 1;
 const SIGN_IN: u8 = 2;
 const REFUSED: u8 = 3;
 
-/// The response header that says what the policy decided for the request.
+/// The response header that says what the policy decided for the request. Sent only when
+/// `AppState::expose_policy_verdict` is set (the route x role test does): in production it
+/// would tell a stranger whether a hidden draft exists behind a 404.
 pub const AUTHZ_HEADER: &str = "x-granary-authz";
 
 impl PolicyConsulted {
@@ -127,6 +129,9 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             "a route answered without asking the authorization policy"
         );
         return AppError::internal("route skipped the authorization policy").into_response();
+    }
+    if !state.expose_policy_verdict {
+        return resp;
     }
     let word = match verdict {
         ALLOWED => "allowed",

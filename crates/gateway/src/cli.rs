@@ -271,6 +271,7 @@ pub fn app_state(
         clock,
         public_url: config.public_url.clone(),
         max_body_bytes: config.max_body_bytes,
+        expose_policy_verdict: false,
         mailer,
     })
 }

@@ -18,6 +18,8 @@ pub struct AppState {
     pub clock: SharedClock,
     pub public_url: String,
     pub max_body_bytes: usize,
+    /// Report the authorization policy's verdict in a response header, for tests only.
+    pub expose_policy_verdict: bool,
     /// Where email goes: SMTP when configured, otherwise files in the data folder.
     pub mailer: Arc<dyn granary_identity::mail::MailSender>,
 }
