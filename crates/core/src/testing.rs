@@ -23,10 +23,21 @@ impl TestDb {
     /// A migrated database on the backend the environment selects.
     pub async fn new() -> TestDb {
         let t = Self::empty().await;
-        granary_migrations::Migrator::up(&t.db, None)
+        let schema = t.schema_connection().await;
+        granary_migrations::Migrator::up(&schema, None)
             .await
             .expect("migrations apply to a fresh test database");
+        let _ = schema.close().await;
         t
+    }
+
+    /// A one-connection pool to the same database, for changing the schema. Migrations run
+    /// on a single connection: spread over a pool, a SQLite connection still holding an
+    /// older read snapshot can see tables and indexes another connection has just dropped.
+    pub async fn schema_connection(&self) -> DatabaseConnection {
+        connect(&self.url, PoolSize(1))
+            .await
+            .expect("open a schema connection to the test database")
     }
 
     /// An empty database (no migrations applied) on the backend the environment selects.

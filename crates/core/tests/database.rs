@@ -68,17 +68,18 @@ async fn money_round_trips_exactly() {
 #[tokio::test]
 async fn migrations_go_up_down_and_up_again() {
     let t = TestDb::empty().await;
-    granary_migrations::Migrator::up(&t.db, None).await.unwrap();
+    let schema = t.schema_connection().await;
+    granary_migrations::Migrator::up(&schema, None).await.unwrap();
     assert!(
-        granary_migrations::Migrator::get_pending_migrations(&t.db)
+        granary_migrations::Migrator::get_pending_migrations(&schema)
             .await
             .unwrap()
             .is_empty()
     );
-    granary_migrations::Migrator::down(&t.db, None).await.unwrap();
-    granary_migrations::Migrator::up(&t.db, None).await.unwrap();
+    granary_migrations::Migrator::down(&schema, None).await.unwrap();
+    granary_migrations::Migrator::up(&schema, None).await.unwrap();
     // Running again is a no-op.
-    granary_migrations::Migrator::up(&t.db, None).await.unwrap();
+    granary_migrations::Migrator::up(&schema, None).await.unwrap();
 }
 
 #[tokio::test]

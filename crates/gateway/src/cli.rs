@@ -104,7 +104,15 @@ pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection
     let db = connect(&url, PoolSize(config.database_pool_size))
         .await
         .with_context(|| format!("cannot open the database at {}", redact_url(&url)))?;
-    Migrator::up(&db, None).await.context("applying database migrations")?;
+    // Schema changes run on one connection of their own: spread over the pool, a SQLite
+    // connection holding an older read snapshot could see what another just dropped.
+    let schema = connect(&url, PoolSize(1))
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact_url(&url)))?;
+    Migrator::up(&schema, None)
+        .await
+        .context("applying database migrations")?;
+    let _ = schema.close().await;
     Ok(db)
 }
 

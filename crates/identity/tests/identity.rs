@@ -83,8 +83,9 @@ async fn audit_actions(t: &TestDb) -> Vec<String> {
 async fn migrations_go_down_and_up_again() {
     use granary_migrations::MigratorTrait;
     let t = TestDb::empty().await;
-    granary_migrations::Migrator::up(&t.db, None).await.unwrap();
-    granary_migrations::Migrator::down(&t.db, Some(1)).await.unwrap();
+    let schema = t.schema_connection().await;
+    granary_migrations::Migrator::up(&schema, None).await.unwrap();
+    granary_migrations::Migrator::down(&schema, Some(1)).await.unwrap();
     let left = column(
         &t,
         match t.db.get_database_backend() {
@@ -98,8 +99,8 @@ async fn migrations_go_down_and_up_again() {
     .await;
     assert!(left.contains(&"organizations".to_string()), "{left:?}");
     assert!(!left.contains(&"users".to_string()), "{left:?}");
-    granary_migrations::Migrator::down(&t.db, None).await.unwrap();
-    granary_migrations::Migrator::up(&t.db, None).await.unwrap();
+    granary_migrations::Migrator::down(&schema, None).await.unwrap();
+    granary_migrations::Migrator::up(&schema, None).await.unwrap();
     let u = user(&t, "ana@example.org", "Ana").await;
     assert_eq!(get_user(&t.db, u.id).await.unwrap(), u);
 }
