@@ -57,7 +57,7 @@ impl ValidationErrors {
         if self.0.is_empty() { Ok(()) } else { Err(self) }
     }
     pub fn for_field(&self, field: &str) -> Option<&str> {
-        self.0.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+        message_for(&self.0, field)
     }
 }
 
@@ -69,6 +69,11 @@ impl std::fmt::Display for ValidationErrors {
 }
 
 impl std::error::Error for ValidationErrors {}
+
+/// The message for one field among a list of field problems.
+pub fn message_for<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a str> {
+    errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+}
 
 /// Whether a database error is a uniqueness or foreign-key violation caused by the input (a
 /// conflict the user can fix) rather than a fault.

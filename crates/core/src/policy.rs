@@ -38,6 +38,15 @@ impl OrgKind {
         .find(|k| k.as_str() == s)
     }
 
+    /// The plain-language name shown to people.
+    pub fn label(&self) -> &'static str {
+        match self {
+            OrgKind::ProgramOffice => "program office",
+            OrgKind::Intermediary => "intermediary",
+            OrgKind::CommunityOrganization => "community organization",
+        }
+    }
+
     /// Whether organizations of this kind issue solicitations.
     pub fn issues_solicitations(&self) -> bool {
         matches!(self, OrgKind::ProgramOffice | OrgKind::Intermediary)

@@ -71,6 +71,23 @@ impl Auth {
         decision.is_allowed()
     }
 
+    /// Whether the policy would allow an action, without recording the answer: for showing or
+    /// hiding a control on a page the caller may read anyway, so that hiding an owner's button
+    /// does not mark the page as refused.
+    pub fn may(&self, action: &Action) -> bool {
+        decide(&self.principal, action).is_allowed()
+    }
+
+    /// The signed-in user as the actor of a change, for the audit log.
+    pub fn actor(&self) -> Result<granary_core::Actor, AppError> {
+        self.user()
+            .map(|u| granary_core::Actor::User {
+                id: u.id,
+                name: u.name.clone(),
+            })
+            .ok_or_else(AppError::sign_in_required)
+    }
+
     /// The signed-in user, if any.
     pub fn user(&self) -> Option<&granary_core::policy::UserPrincipal> {
         match &self.principal {

@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Duration;
+use granary_core::error::message_for;
 use granary_core::policy::{Action, Scope};
 use granary_core::{FieldError, ValidationErrors};
 use granary_identity::{self as identity, IdentityError, NewUser, Password, TokenPurpose};
@@ -48,10 +49,6 @@ fn safe_next(next: &str) -> &str {
 
 fn secure(state: &AppState) -> bool {
     state.public_url.starts_with("https://")
-}
-
-fn field<'a>(errors: &'a [FieldError], name: &str) -> Option<&'a str> {
-    errors.iter().find(|e| e.field == name).map(|e| e.message.as_str())
 }
 
 #[derive(Deserialize, Default)]
@@ -192,9 +189,9 @@ impl SignUpBody {
             display_name: display_name.to_string(),
             email: email.to_string(),
             has_errors: !errors.is_empty(),
-            display_name_error: field(&errors, "display_name").map(str::to_string),
-            email_error: field(&errors, "email").map(str::to_string),
-            password_error: field(&errors, "password").map(str::to_string),
+            display_name_error: message_for(&errors, "display_name").map(str::to_string),
+            email_error: message_for(&errors, "email").map(str::to_string),
+            password_error: message_for(&errors, "password").map(str::to_string),
             errors,
         }
     }
@@ -313,14 +310,14 @@ pub struct TokenQuery {
 }
 
 #[derive(Serialize)]
-struct Notice<'a> {
-    heading: &'a str,
-    message: &'a str,
-    link_href: &'a str,
-    link_text: &'a str,
+pub(crate) struct Notice<'a> {
+    pub heading: &'a str,
+    pub message: &'a str,
+    pub link_href: &'a str,
+    pub link_text: &'a str,
 }
 
-fn notice(state: &AppState, auth: &Auth, status: StatusCode, n: &Notice<'_>) -> AppResult<Response> {
+pub(crate) fn notice(state: &AppState, auth: &Auth, status: StatusCode, n: &Notice<'_>) -> AppResult<Response> {
     Ok((status, state.views.page(&auth.chrome(), "notice", n.heading, "", n)?).into_response())
 }
 
@@ -526,22 +523,6 @@ struct AccountBody {
     tokens: Vec<TokenView>,
 }
 
-fn kind_label(k: granary_core::policy::OrgKind) -> &'static str {
-    match k {
-        granary_core::policy::OrgKind::ProgramOffice => "program office",
-        granary_core::policy::OrgKind::Intermediary => "intermediary",
-        granary_core::policy::OrgKind::CommunityOrganization => "community organization",
-    }
-}
-
-fn role_label(r: granary_core::policy::Role) -> &'static str {
-    match r {
-        granary_core::policy::Role::Owner => "owner",
-        granary_core::policy::Role::Staff => "staff",
-        granary_core::policy::Role::Reviewer => "reviewer",
-    }
-}
-
 pub async fn account_page(
     auth: Auth,
     State(state): State<AppState>,
@@ -559,8 +540,8 @@ pub async fn account_page(
         memberships.push(MembershipView {
             org_id: org.id.to_string(),
             org_name: org.name,
-            kind: kind_label(m.kind),
-            role: role_label(m.role),
+            kind: m.kind.label(),
+            role: m.role.as_str(),
         });
     }
     let tokens = identity::list_api_tokens(&state.db, me.id)
@@ -659,10 +640,7 @@ pub async fn create_token(
     errors
         .into_result()
         .map_err(|e| AppError::invalid(StatusCode::UNPROCESSABLE_ENTITY, e.0))?;
-    let actor = granary_core::Actor::User {
-        id: me.id,
-        name: me.name.clone(),
-    };
+    let actor = auth.actor()?;
     let now = state.now();
     let (_, token) = identity::create_api_token(
         &state.db,
@@ -693,10 +671,7 @@ pub async fn revoke_token(auth: Auth, State(state): State<AppState>, Path(id): P
         return Err(AppError::sign_in_required());
     };
     let token_id = id.parse().map_err(|_| AppError::not_found("There is no such token."))?;
-    let actor = granary_core::Actor::User {
-        id: me.id,
-        name: me.name.clone(),
-    };
+    let actor = auth.actor()?;
     identity::revoke_api_token(&state.db, &actor, me.id, token_id, state.now()).await?;
     Ok(Redirect::to("/account?notice=revoked").into_response())
 }

@@ -58,15 +58,6 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> App
     })
 }
 
-pub(crate) fn actor(auth: &Auth) -> AppResult<Actor> {
-    auth.user()
-        .map(|u| Actor::User {
-            id: u.id,
-            name: u.name.clone(),
-        })
-        .ok_or_else(AppError::sign_in_required)
-}
-
 /// The solicitation, if the caller may see it and manage it.
 pub(crate) async fn managed(state: &AppState, auth: &Auth, raw: &str) -> AppResult<sol::Solicitation> {
     let id = parse_id(raw)?;
@@ -92,7 +83,7 @@ pub async fn create(auth: Auth, State(state): State<AppState>, headers: HeaderMa
     auth.require(&Action::CreateSolicitation {
         office: draft.office_id,
     })?;
-    let s = sol::create_draft(&state.db, &actor(&auth)?, draft.office_id, draft.content, state.now()).await?;
+    let s = sol::create_draft(&state.db, &auth.actor()?, draft.office_id, draft.content, state.now()).await?;
     let body = detail_json(&state, &s).await?;
     let mut resp = (StatusCode::CREATED, Json(body)).into_response();
     if let Ok(v) = header::HeaderValue::from_str(&format!("/api/v1/solicitations/{}", s.id)) {
@@ -116,7 +107,7 @@ pub async fn update(
 ) -> AppResult<Json<serde_json::Value>> {
     let s = managed(&state, &auth, &raw).await?;
     let u: DraftUpdate = parse_json(&headers, &body)?;
-    let s = sol::update_draft(&state.db, &actor(&auth)?, s.id, u.content, state.now()).await?;
+    let s = sol::update_draft(&state.db, &auth.actor()?, s.id, u.content, state.now()).await?;
     Ok(Json(detail_json(&state, &s).await?))
 }
 
@@ -135,7 +126,7 @@ pub async fn transition(
 ) -> AppResult<Json<serde_json::Value>> {
     let s = managed(&state, &auth, &raw).await?;
     let t: TransitionRequest = parse_json(&headers, &body)?;
-    let s = sol::transition(&state.db, &actor(&auth)?, s.id, t.action, state.now()).await?;
+    let s = sol::transition(&state.db, &auth.actor()?, s.id, t.action, state.now()).await?;
     Ok(Json(detail_json(&state, &s).await?))
 }
 
@@ -159,7 +150,7 @@ pub async fn amend(
     let a: AmendmentRequest = parse_json(&headers, &body)?;
     let s = sol::amend(
         &state.db,
-        &actor(&auth)?,
+        &auth.actor()?,
         s.id,
         a.content,
         &a.change_summary,
@@ -207,7 +198,7 @@ pub async fn add_attachment(
     form: Multipart,
 ) -> AppResult<Response> {
     let s = managed(&state, &auth, &raw).await?;
-    let att = store_attachment(&state, &actor(&auth)?, &s, form).await?;
+    let att = store_attachment(&state, &auth.actor()?, &s, form).await?;
     let body = serde_json::json!({
         "id": att.id,
         "title": att.title,
@@ -353,7 +344,7 @@ pub async fn remove_attachment(
     let attachment: uuid::Uuid = attachment
         .parse()
         .map_err(|_| AppError::not_found("There is no such attachment."))?;
-    sol::remove_attachment(&state.db, &actor(&auth)?, s.id, attachment, state.now()).await?;
+    sol::remove_attachment(&state.db, &auth.actor()?, s.id, attachment, state.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -30,8 +30,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
-use crate::routes::authoring::{actor, managed, store_attachment};
+use crate::routes::authoring::{managed, store_attachment};
 use crate::state::AppState;
+use granary_core::error::message_for;
 
 /// Empty rows offered below the existing ones.
 const EMPTY_CRITERIA: usize = 3;
@@ -304,7 +305,7 @@ pub async fn create(auth: Auth, State(state): State<AppState>, body: Bytes) -> A
         title: new.title.trim().to_string(),
         ..Default::default()
     };
-    let errors = match sol::create_draft(&state.db, &actor(&auth)?, office, content, state.now()).await {
+    let errors = match sol::create_draft(&state.db, &auth.actor()?, office, content, state.now()).await {
         Ok(s) => return Ok(Redirect::to(&format!("/manage/solicitations/{}?notice=created", s.id)).into_response()),
         Err(SolicitationError::Invalid(v)) => v.0,
         Err(SolicitationError::DuplicateNumber(_)) => {
@@ -313,7 +314,7 @@ pub async fn create(auth: Auth, State(state): State<AppState>, body: Bytes) -> A
         Err(SolicitationError::OfficeNotFound(_)) => vec![field_error("office", "there is no such office")],
         Err(e) => return Err(e.into()),
     };
-    let find = |f: &str| errors.iter().find(|e| e.field == f).map(|e| e.message.clone());
+    let find = |f: &str| message_for(&errors, f).map(str::to_string);
     new.office_error = find("office");
     new.number_error = find("number");
     new.title_error = find("title");
@@ -1581,7 +1582,7 @@ pub async fn save(
     body: Bytes,
 ) -> AppResult<Response> {
     let s = managed(&state, &auth, &raw).await?;
-    let who = actor(&auth)?;
+    let who = auth.actor()?;
     let p = pairs(&body)?;
     let form = EditorForm::from_pairs(&p);
     let again = |errors: Vec<FieldError>, status: StatusCode| {
@@ -1666,7 +1667,7 @@ pub async fn transition(
             ));
         }
     };
-    match sol::transition(&state.db, &actor(&auth)?, s.id, step, state.now()).await {
+    match sol::transition(&state.db, &auth.actor()?, s.id, step, state.now()).await {
         Ok(_) => Ok(Redirect::to(&format!("/manage/solicitations/{}?notice={action}", s.id)).into_response()),
         Err(SolicitationError::Invalid(v)) => {
             let form = EditorForm::from_content(&s.content);
@@ -1694,7 +1695,7 @@ pub async fn upload(
     form: Multipart,
 ) -> AppResult<Response> {
     let s = managed(&state, &auth, &raw).await?;
-    match store_attachment(&state, &actor(&auth)?, &s, form).await {
+    match store_attachment(&state, &auth.actor()?, &s, form).await {
         Ok(_) => Ok(Redirect::to(&format!("/manage/solicitations/{}?notice=attached", s.id)).into_response()),
         Err(e) if e.status.is_client_error() => {
             let message = match e.fields.first() {
@@ -1722,7 +1723,7 @@ pub async fn remove_attachment(
     let attachment: uuid::Uuid = attachment
         .parse()
         .map_err(|_| AppError::not_found("There is no such attachment."))?;
-    sol::remove_attachment(&state.db, &actor(&auth)?, s.id, attachment, state.now()).await?;
+    sol::remove_attachment(&state.db, &auth.actor()?, s.id, attachment, state.now()).await?;
     Ok(Redirect::to(&format!("/manage/solicitations/{}?notice=removed", s.id)).into_response())
 }
 

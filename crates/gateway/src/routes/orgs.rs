@@ -11,50 +11,25 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use granary_core::audit::{self, AuditEntry, AuditQuery};
+use granary_core::error::message_for;
 use granary_core::id::{OrganizationId, UserId};
-use granary_core::policy::{Action, OrgKind, Role, decide};
+use granary_core::policy::{Action, OrgKind, Role};
 use granary_core::time::{DEFAULT_TIME_ZONE, format_instant, instant_in_zone};
-use granary_core::{Actor, FieldError, Money, ValidationErrors};
+use granary_core::{FieldError, Money, ValidationErrors};
 use granary_identity::{self as identity, EmailAddress, IdentityError, InvitationId, OrganizationProfile};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
+use crate::routes::account::{Notice, notice};
 use crate::state::AppState;
 
 /// Entries per audit page.
 const AUDIT_PAGE_SIZE: u64 = 50;
 
-/// Whether the policy allows an action, for showing a control. Unlike `Auth::allows` this
-/// does not record a refusal, so a page a member may read is not reported as refused just
-/// because it hides an owner's control.
-fn may(auth: &Auth, action: &Action) -> bool {
-    decide(&auth.principal, action).is_allowed()
-}
-
-fn actor_of(auth: &Auth) -> AppResult<Actor> {
-    let me = auth.user().ok_or_else(AppError::sign_in_required)?;
-    Ok(Actor::User {
-        id: me.id,
-        name: me.name.clone(),
-    })
-}
-
 fn parse_org(raw: &str) -> AppResult<OrganizationId> {
     raw.parse()
         .map_err(|_| AppError::not_found(format!("There is no organization {raw:?}.")))
-}
-
-fn field<'a>(errors: &'a [FieldError], name: &str) -> Option<&'a str> {
-    errors.iter().find(|e| e.field == name).map(|e| e.message.as_str())
-}
-
-fn kind_label(k: granary_core::policy::OrgKind) -> &'static str {
-    match k {
-        granary_core::policy::OrgKind::ProgramOffice => "program office",
-        granary_core::policy::OrgKind::Intermediary => "intermediary",
-        granary_core::policy::OrgKind::CommunityOrganization => "community organization",
-    }
 }
 
 fn when(at: DateTime<Utc>) -> String {
@@ -142,7 +117,7 @@ async fn render_org(
     invite: InviteForm,
 ) -> AppResult<Response> {
     let o = identity::get_organization(&state.db, org).await?;
-    let can_manage = may(auth, &Action::ManageMembers { org });
+    let can_manage = auth.may(&Action::ManageMembers { org });
     let members = identity::members(&state.db, org)
         .await?
         .into_iter()
@@ -185,7 +160,7 @@ async fn render_org(
     let show_identifiers = auth.user().is_some_and(|u| u.role_in(org).is_some());
     let body = OrgBody {
         id: o.id.to_string(),
-        kind: kind_label(o.kind),
+        kind: o.kind.label(),
         legal_name: o.legal_name,
         address,
         county_fips: o.county_fips.map(|c| c.to_string()),
@@ -205,9 +180,9 @@ async fn render_org(
         } else {
             None
         },
-        can_edit: may(auth, &Action::EditOrganization { org }),
+        can_edit: auth.may(&Action::EditOrganization { org }),
         can_manage,
-        can_audit: may(auth, &Action::ReadAudit { org: Some(org) }),
+        can_audit: auth.may(&Action::ReadAudit { org: Some(org) }),
         notice,
         members,
         invitations,
@@ -407,7 +382,7 @@ fn new_org_body(f: &ProfileForm, kind: &str, errors: Vec<FieldError>) -> EditBod
     b.submit = "Register the organization";
     b.back_href = "/account".into();
     b.back_text = "Back to your account";
-    b.kind_error = field(&b.errors, "kind").map(str::to_string);
+    b.kind_error = message_for(&b.errors, "kind").map(str::to_string);
     b.kinds = [
         (
             "community_organization",
@@ -430,7 +405,7 @@ fn new_org_body(f: &ProfileForm, kind: &str, errors: Vec<FieldError>) -> EditBod
 
 fn profile_body(f: &ProfileForm, errors: Vec<FieldError>) -> EditBody {
     let fv = |name: &'static str, label: &'static str, hint: Option<&'static str>, value: &str| {
-        let error = field(&errors, name).map(str::to_string);
+        let error = message_for(&errors, name).map(str::to_string);
         let describedby = [
             hint.map(|_| format!("{name}-hint")),
             error.as_ref().map(|_| format!("{name}-error")),
@@ -549,7 +524,7 @@ pub async fn create(auth: Auth, State(state): State<AppState>, Form(f): Form<New
     auth.require(&Action::CreateOrganization {
         kind: kind.unwrap_or(OrgKind::CommunityOrganization),
     })?;
-    let actor = actor_of(&auth)?;
+    let actor = auth.actor()?;
     let me = auth.user().ok_or_else(AppError::sign_in_required)?.id;
     let again = |errors: Vec<FieldError>| -> AppResult<Response> {
         let body = new_org_body(&f.profile, &f.kind, errors);
@@ -606,7 +581,7 @@ pub async fn update(
 ) -> AppResult<Response> {
     let org = parse_org(&org)?;
     auth.require(&Action::EditOrganization { org })?;
-    let actor = actor_of(&auth)?;
+    let actor = auth.actor()?;
     let o = identity::get_organization(&state.db, org).await?;
     let again = |errors: Vec<FieldError>| -> AppResult<Response> {
         let body = edit_body(&o, &f, errors);
@@ -650,7 +625,7 @@ pub async fn invite(
 ) -> AppResult<Response> {
     let org = parse_org(&org)?;
     auth.require(&Action::ManageMembers { org })?;
-    let actor = actor_of(&auth)?;
+    let actor = auth.actor()?;
     let mut typed = InviteForm {
         email: f.email.clone(),
         role: f.role.clone(),
@@ -702,7 +677,7 @@ pub async fn revoke_invitation(
 ) -> AppResult<Response> {
     let org = parse_org(&org)?;
     auth.require(&Action::ManageMembers { org })?;
-    let actor = actor_of(&auth)?;
+    let actor = auth.actor()?;
     let id: InvitationId = invitation
         .parse()
         .map_err(|_| AppError::not_found("There is no such invitation."))?;
@@ -729,7 +704,7 @@ pub async fn change_role(
 ) -> AppResult<Response> {
     let org = parse_org(&org)?;
     auth.require(&Action::ManageMembers { org })?;
-    let actor = actor_of(&auth)?;
+    let actor = auth.actor()?;
     let user = parse_user(&user)?;
     let Some(role) = Role::parse(f.role.trim()) else {
         return Err(AppError::invalid(
@@ -752,7 +727,7 @@ pub async fn remove_member(
 ) -> AppResult<Response> {
     let org = parse_org(&org)?;
     auth.require(&Action::ManageMembers { org })?;
-    let actor = actor_of(&auth)?;
+    let actor = auth.actor()?;
     let user = parse_user(&user)?;
     identity::remove_member(&state.db, &actor, org, user, state.now()).await?;
     Ok(Redirect::to(&format!("/organizations/{org}?notice=removed")).into_response())
@@ -778,26 +753,18 @@ struct AcceptBody {
     error: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Notice<'a> {
-    heading: &'a str,
-    message: &'a str,
-    link_href: &'a str,
-    link_text: &'a str,
-}
-
 fn invalid_link(state: &AppState, auth: &Auth) -> AppResult<Response> {
-    let n = Notice {
-        heading: "That invitation link does not work",
-        message: "The link is not valid any more: it may have been used, withdrawn, or be more than 7 days old. Ask the organization's owner for a new invitation.",
-        link_href: "/account",
-        link_text: "Go to your account",
-    };
-    Ok((
+    notice(
+        state,
+        auth,
         StatusCode::BAD_REQUEST,
-        state.views.page(&auth.chrome(), "notice", n.heading, "", &n)?,
+        &Notice {
+            heading: "That invitation link does not work",
+            message: "The link is not valid any more: it may have been used, withdrawn, or be more than 7 days old. Ask the organization's owner for a new invitation.",
+            link_href: "/account",
+            link_text: "Go to your account",
+        },
     )
-        .into_response())
 }
 
 async fn render_accept(
