@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_foundation;
 mod m20261123_000002_identity;
+mod m20261123_000003_applications;
 
 /// The ordered list of Granary's migrations.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_identity::Migration),
+            Box::new(m20261123_000003_applications::Migration),
         ]
     }
 }

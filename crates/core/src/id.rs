@@ -86,6 +86,14 @@ typed_id!(
     /// One entry of the audit log.
     AuditEntryId
 );
+typed_id!(
+    /// An organization's application to one solicitation.
+    ApplicationId
+);
+typed_id!(
+    /// One submission of an application (every submission is kept).
+    SubmissionId
+);
 
 #[cfg(test)]
 mod tests {

@@ -167,6 +167,20 @@ pub enum Action {
     CreateOrganization { kind: OrgKind },
     /// Read the audit log: all of it, or the entries about one organization's things.
     ReadAudit { org: Option<OrganizationId> },
+    /// Start, edit, attach documents to, submit or withdraw an application of an applicant
+    /// organization (a community organization or an intermediary).
+    EditApplication { org: OrganizationId },
+    /// Read one application: its organization's members always; the issuing office's owners
+    /// and staff once it has been submitted.
+    ReadApplication {
+        org: OrganizationId,
+        office: OrganizationId,
+        submitted: bool,
+    },
+    /// List, export and download the applications to an office's solicitation.
+    ReadApplications { office: OrganizationId },
+    /// Grant one applicant a later deadline for an office's solicitation.
+    GrantExtension { office: OrganizationId },
     /// Manage users and site settings.
     Administer,
     /// Manage one's own account: profile, password, API tokens, sessions.
@@ -184,6 +198,8 @@ impl Action {
                 | Action::ReadSolicitation { .. }
                 | Action::ReadOrganization { .. }
                 | Action::ReadAudit { .. }
+                | Action::ReadApplication { .. }
+                | Action::ReadApplications { .. }
         )
     }
 }
@@ -248,7 +264,10 @@ pub fn decide(p: &Principal, a: &Action) -> Decision {
                 Deny("drafts are visible only to the issuing office")
             }
         }
-        Action::CreateSolicitation { office } | Action::ManageSolicitation { office } => {
+        Action::CreateSolicitation { office }
+        | Action::ManageSolicitation { office }
+        | Action::ReadApplications { office }
+        | Action::GrantExtension { office } => {
             let issues = u
                 .memberships
                 .iter()
@@ -285,6 +304,24 @@ pub fn decide(p: &Principal, a: &Action) -> Decision {
                 Allow
             } else {
                 Deny("only program officers may read the audit log")
+            }
+        }
+        Action::EditApplication { org } => {
+            let applies = u
+                .memberships
+                .iter()
+                .any(|m| m.org == *org && m.kind != OrgKind::ProgramOffice);
+            if applies && u.works_for(*org) {
+                Allow
+            } else {
+                Deny("only the applicant organization's owners and staff may do this")
+            }
+        }
+        Action::ReadApplication { org, office, submitted } => {
+            if u.works_for(*org) || (*submitted && u.works_for(*office) && u.is_program_officer()) {
+                Allow
+            } else {
+                Deny("only the applicant organization and, once it is submitted, the issuing office may see this")
             }
         }
         Action::ReadAudit { org: None } | Action::Administer => Deny("only administrators may do this"),
@@ -424,6 +461,48 @@ mod tests {
         assert!(decide(&admin, &Action::ManageMembers { org }).is_allowed());
         assert!(decide(&admin, &Action::ReadAudit { org: None }).is_allowed());
         assert!(!decide(&staff, &Action::ReadAudit { org: None }).is_allowed());
+    }
+
+    #[test]
+    fn applicants_edit_their_applications_and_offices_read_them_once_submitted() {
+        let group = OrganizationId::new();
+        let office = OrganizationId::new();
+        let applicant = Principal::User(user(vec![Membership {
+            org: group,
+            kind: OrgKind::CommunityOrganization,
+            role: Role::Staff,
+        }]));
+        let officer = Principal::User(user(vec![Membership {
+            org: office,
+            kind: OrgKind::ProgramOffice,
+            role: Role::Staff,
+        }]));
+        let office_reviewer = Principal::User(user(vec![Membership {
+            org: office,
+            kind: OrgKind::ProgramOffice,
+            role: Role::Reviewer,
+        }]));
+        let edit = Action::EditApplication { org: group };
+        assert!(decide(&applicant, &edit).is_allowed());
+        assert!(!decide(&officer, &edit).is_allowed());
+        // A program office does not apply, even to another office.
+        assert!(!decide(&officer, &Action::EditApplication { org: office }).is_allowed());
+        let draft = Action::ReadApplication {
+            org: group,
+            office,
+            submitted: false,
+        };
+        let submitted = Action::ReadApplication {
+            org: group,
+            office,
+            submitted: true,
+        };
+        assert!(decide(&applicant, &draft).is_allowed());
+        assert!(!decide(&officer, &draft).is_allowed());
+        assert!(decide(&officer, &submitted).is_allowed());
+        assert!(!decide(&office_reviewer, &submitted).is_allowed());
+        assert!(decide(&officer, &Action::ReadApplications { office }).is_allowed());
+        assert!(!decide(&applicant, &Action::GrantExtension { office }).is_allowed());
     }
 
     #[test]
