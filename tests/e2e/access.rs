@@ -12,7 +12,7 @@ use granary_gateway::auth::AUTHZ_HEADER;
 use granary_gateway::seed::{DEMO_PASSWORD, seed_demo_users};
 use granary_solicitations as sol;
 
-use crate::support::{Browser, Granary, Reply, t0};
+use crate::support::{Browser, Granary, Reply, eastside, submitted_application, t0};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -92,6 +92,35 @@ fn allowed(method: &Method, path: &str, role: Role) -> bool {
         ("GET", "/organizations/{org}/audit") => matches!(role, ProgramOfficer | Administrator),
         (_, "/invitations/accept") => role != Anonymous,
         ("GET", "/audit") => role == Administrator,
+        // -- applications (API) --
+        // `{id}` of a solicitation is BJA's draft: only its office sees it, so only they reach
+        // the office-only application routes behind it (and the pre-check and start refuse
+        // everyone else with "not found").
+        (
+            _,
+            "/api/v1/solicitations/{id}/eligibility"
+            | "/api/v1/solicitations/{id}/applications"
+            | "/api/v1/solicitations/{id}/applications.csv"
+            | "/api/v1/solicitations/{id}/extensions",
+        ) => matches!(role, ProgramOfficer | Administrator),
+        ("GET", "/api/v1/applications") => role != Anonymous,
+        // Reads are of Eastside's application submitted to BJA: Eastside and BJA's officer.
+        (
+            "GET",
+            "/api/v1/applications/{id}"
+            | "/api/v1/applications/{id}/documents/{attachment_id}"
+            | "/api/v1/receipts/{tracking}",
+        ) => matches!(role, Applicant | ProgramOfficer | Administrator),
+        // Changes are to Eastside's draft: only Eastside's members.
+        (
+            _,
+            "/api/v1/applications/{id}"
+            | "/api/v1/applications/{id}/documents"
+            | "/api/v1/applications/{id}/documents/{attachment_id}"
+            | "/api/v1/applications/{id}/submit"
+            | "/api/v1/applications/{id}/withdraw",
+        ) => matches!(role, Applicant | Administrator),
+        // -- applications (pages) --
         // Everything else is public, or (sign in, sign up, password reset) open to anyone.
         _ => true,
     }
@@ -170,6 +199,31 @@ async fn office_and_member(g: &Granary) -> (String, String) {
     (office.id.to_string(), officer.id.to_string())
 }
 
+/// Applications the walk uses: Eastside's application submitted to BJA (with one of its
+/// documents and its tracking number) for reads, and Eastside's draft for changes.
+struct AppFixture {
+    submitted: String,
+    document: String,
+    tracking: String,
+    draft: String,
+}
+
+async fn application_fixture(g: &Granary) -> AppFixture {
+    let org = eastside(g).await;
+    let (submitted, sub) = submitted_application(g, "O-BJA-2027-90001", org).await;
+    let document = granary_applications::documents(&g.db.db, submitted.id).await.unwrap()[0].id;
+    let s = sol::get_by_number(&g.db.db, "O-BJA-2027-90002").await.unwrap();
+    let (draft, _) = granary_applications::start(&g.db.db, &Actor::cli("test"), s.id, org, t0())
+        .await
+        .unwrap();
+    AppFixture {
+        submitted: submitted.id.to_string(),
+        document: document.to_string(),
+        tracking: sub.tracking_number,
+        draft: draft.id.to_string(),
+    }
+}
+
 fn fill(path: &str, draft: &str, attachment: &str, org: &str, member: &str) -> String {
     path.replace("{org}", org)
         .replace("{user}", member)
@@ -226,7 +280,7 @@ fn json_body(path: &str, office: &str) -> String {
 async fn call(b: &mut Browser<'_>, method: &Method, path: &str, uri: &str, office: &str) -> Reply {
     match (method.as_str(), path) {
         ("GET", _) => b.get(uri).await,
-        ("POST", "/api/v1/solicitations/{id}/attachments" | "/manage/solicitations/{id}/attachments") => {
+        ("POST", p) if p.ends_with("/attachments") || p.ends_with("/documents") => {
             let body = "--XYZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nNotes\r\n--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"n.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--XYZ--\r\n";
             send_with(
                 b,
@@ -266,6 +320,7 @@ async fn every_route_with_every_role() {
     seed_demo_users(&g.db.db, t0()).await.unwrap();
     let (draft, attachment) = draft_with_attachment(&g).await;
     let (org, member) = office_and_member(&g).await;
+    let apps = application_fixture(&g).await;
     let office = sol::ensure_office(
         &g.db.db,
         &Actor::cli("test"),
@@ -303,7 +358,22 @@ async fn every_route_with_every_role() {
             } else {
                 attachment.clone()
             };
-            let uri = fill(path, &draft, &attachment, &org, &member);
+            let uri = if path.starts_with("/applications/")
+                || path.starts_with("/api/v1/applications/")
+                || path.starts_with("/receipts/")
+                || path.starts_with("/api/v1/receipts/")
+            {
+                let (id, attachment) = if *method == Method::GET {
+                    (&apps.submitted, apps.document.clone())
+                } else {
+                    (&apps.draft, uuid::Uuid::now_v7().to_string())
+                };
+                path.replace("{id}", id)
+                    .replace("{attachment_id}", &attachment)
+                    .replace("{tracking}", &apps.tracking)
+            } else {
+                fill(path, &draft, &attachment, &org, &member)
+            };
             let r = call(&mut b, method, path, &uri, &office).await;
             assert_ne!(
                 r.status,

@@ -5,6 +5,7 @@
 mod access;
 mod accounts;
 mod api;
+mod applications;
 mod authoring;
 mod common_grants;
 mod logs;

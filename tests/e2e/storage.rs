@@ -56,6 +56,7 @@ async fn health_reports_an_unreachable_store() {
         max_body_bytes: 1024,
         expose_policy_verdict: false,
         mailer: std::sync::Arc::new(granary_identity::FileSender::new(g.mail_dir.clone())),
+        postman: None,
     };
     let resp = tower::ServiceExt::oneshot(
         granary_gateway::router(state),

@@ -6,8 +6,9 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::{DateTime, TimeZone, Utc};
+use granary_applications::{self as apps, Application};
 use granary_core::testing::TestDb;
-use granary_core::time::{FixedClock, SharedClock};
+use granary_core::time::{Clock, FixedClock, SharedClock};
 use granary_documents::{DocumentStore, LocalStore, S3Settings, S3Store};
 use granary_gateway::AppState;
 use granary_gateway::views::Views;
@@ -57,6 +58,7 @@ fn state(db: &TestDb, store: Arc<dyn DocumentStore>, clock: &FixedClock, mail_di
         // The route x role test reads the verdict; production never sends it.
         expose_policy_verdict: true,
         mailer: Arc::new(granary_identity::FileSender::new(mail_dir.to_path_buf())),
+        postman: None,
     }
 }
 
@@ -332,4 +334,95 @@ impl Browser<'_> {
         assert_eq!(confirmed.status, StatusCode::SEE_OTHER, "{}", confirmed.text());
         assert!(self.cookies.contains_key("granary_session"), "confirming signs in");
     }
+}
+
+/// The demo applicant's organization (created with the demo users).
+pub async fn eastside(g: &Granary) -> granary_core::id::OrganizationId {
+    let page = granary_identity::list_organizations(
+        &g.db.db,
+        granary_identity::OrganizationQuery {
+            kind: Some(granary_core::policy::OrgKind::CommunityOrganization),
+            page: 1,
+            page_size: 100,
+        },
+    )
+    .await
+    .unwrap();
+    page.items
+        .into_iter()
+        .find(|o| o.name == "Eastside Peacekeepers (demo)")
+        .expect("the demo users are seeded")
+        .id
+}
+
+/// A small PDF, as far as format recognition goes.
+pub fn pdf_bytes(text: &str) -> Vec<u8> {
+    format!("%PDF-1.4\n% {text}\n%%EOF\n").into_bytes()
+}
+
+/// An application of `org` to the demo solicitation `number`: complete, with a small PDF in
+/// each required document's slot, saved but not submitted.
+pub async fn ready_application(g: &Granary, number: &str, org: granary_core::id::OrganizationId) -> Application {
+    let who = granary_core::Actor::cli("test-applicant");
+    let s = granary_solicitations::get_by_number(&g.db.db, number).await.unwrap();
+    let (app, _) = apps::start(&g.db.db, &who, s.id, org, g.clock.now()).await.unwrap();
+    let content = apps::sample::complete_content(&s, "Summer Nights");
+    let app = apps::save(&g.db.db, &who, app.id, app.version, content, g.clock.now())
+        .await
+        .unwrap();
+    for d in s.content.required_documents.iter().filter(|d| d.required) {
+        let doc = granary_core::id::DocumentId::new();
+        let key = granary_documents::DocumentKey::parse(&format!("applications/{}/{doc}", app.id)).unwrap();
+        let meta = g
+            .store
+            .put(
+                &key,
+                Box::pin(std::io::Cursor::new(pdf_bytes(&d.name))),
+                Some("application/pdf"),
+            )
+            .await
+            .unwrap();
+        granary_core::document_record::insert(
+            &g.db.db,
+            granary_core::document_record::NewDocument {
+                id: doc,
+                storage_key: key.as_str().into(),
+                filename: format!("{}.pdf", d.key),
+                content_type: "application/pdf".into(),
+                size_bytes: meta.size,
+                sha256: meta.sha256,
+                uploaded_by: "cli:test-applicant".into(),
+            },
+            g.clock.now(),
+        )
+        .await
+        .unwrap();
+        apps::attach_document(
+            &g.db.db,
+            &who,
+            app.id,
+            apps::DocumentSlot::Required(d.key.clone()),
+            doc,
+            &d.name,
+            g.clock.now(),
+        )
+        .await
+        .unwrap();
+    }
+    let problems = apps::problems(&g.db.db, &app).await.unwrap();
+    assert!(problems.is_empty(), "the sample application is complete: {problems:?}");
+    app
+}
+
+/// As `ready_application`, and submitted.
+pub async fn submitted_application(
+    g: &Granary,
+    number: &str,
+    org: granary_core::id::OrganizationId,
+) -> (Application, apps::Submission) {
+    let app = ready_application(g, number, org).await;
+    let sub = apps::submit(&g.db.db, &granary_core::Actor::cli("test-applicant"), app.id, &g.clock)
+        .await
+        .unwrap();
+    (apps::get(&g.db.db, app.id).await.unwrap(), sub)
 }

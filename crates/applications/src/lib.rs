@@ -12,6 +12,7 @@ pub mod eligibility;
 mod entity;
 pub mod error;
 pub mod model;
+pub mod sample;
 pub mod service;
 
 pub use error::ApplicationError;

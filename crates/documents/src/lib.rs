@@ -10,6 +10,7 @@
 //! Keys are validated [`DocumentKey`]s: relative, `/`-separated, plain ASCII segments.
 
 mod error;
+pub mod format;
 mod hashing;
 mod key;
 mod local;

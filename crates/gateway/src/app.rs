@@ -16,7 +16,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId
 use tower_http::trace::TraceLayer;
 
 use crate::error::{ErrorBody, RenderedError};
-use crate::routes::{account, api, authoring, common_grants, health, manage, orgs, pages};
+use crate::routes::{account, api, applications, authoring, common_grants, health, manage, orgs, pages};
 use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -93,6 +93,64 @@ pub fn routes() -> Vec<RouteDef> {
             "/api/v1/solicitations/{id}/attachments/{attachment_id}",
             delete(authoring::remove_attachment),
         ),
+        // -- applications (API) --
+        route(
+            M::GET,
+            "/api/v1/solicitations/{id}/eligibility",
+            get(applications::eligibility_questions),
+        ),
+        route(
+            M::POST,
+            "/api/v1/solicitations/{id}/eligibility",
+            post(applications::eligibility_check),
+        ),
+        route(
+            M::POST,
+            "/api/v1/solicitations/{id}/applications",
+            post(applications::start),
+        ),
+        route(
+            M::GET,
+            "/api/v1/solicitations/{id}/applications",
+            get(applications::list_for_solicitation),
+        ),
+        route(
+            M::GET,
+            "/api/v1/solicitations/{id}/applications.csv",
+            get(applications::export_csv),
+        ),
+        route(
+            M::POST,
+            "/api/v1/solicitations/{id}/extensions",
+            post(applications::grant_extension),
+        ),
+        route(M::GET, "/api/v1/applications", get(applications::mine)),
+        route(M::GET, "/api/v1/applications/{id}", get(applications::get)),
+        route(M::PUT, "/api/v1/applications/{id}", put(applications::save)),
+        // The store enforces the upload limit while the file streams in.
+        route(
+            M::POST,
+            "/api/v1/applications/{id}/documents",
+            post(applications::upload).layer(DefaultBodyLimit::disable()),
+        ),
+        route(
+            M::GET,
+            "/api/v1/applications/{id}/documents/{attachment_id}",
+            get(applications::download_document),
+        ),
+        route(
+            M::DELETE,
+            "/api/v1/applications/{id}/documents/{attachment_id}",
+            delete(applications::remove_document),
+        ),
+        route(M::POST, "/api/v1/applications/{id}/submit", post(applications::submit)),
+        route(
+            M::POST,
+            "/api/v1/applications/{id}/withdraw",
+            post(applications::withdraw),
+        ),
+        route(M::GET, "/api/v1/receipts/{tracking}", get(applications::get_receipt)),
+        // -- applications (pages) --
         // -- solicitation authoring (pages) --
         route(M::GET, "/manage", get(manage::desk)),
         route(M::POST, "/manage/solicitations", post(manage::create)),

@@ -281,6 +281,7 @@ pub fn app_state(
         max_body_bytes: config.max_body_bytes,
         expose_policy_verdict: false,
         mailer,
+        postman: Some(Arc::new(tokio::sync::Notify::new())),
     })
 }
 
@@ -341,13 +342,31 @@ async fn serve(rt: Runtime, demo: bool) -> anyhow::Result<()> {
     println!("Press Ctrl-C to stop.");
     let state = app_state(db.clone(), store, clock.clone(), &config)?;
     let postman = {
-        let (db, mailer) = (db.clone(), state.mailer.clone());
+        let (db, mailer, wake) = (db.clone(), state.mailer.clone(), state.postman.clone());
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(30));
             loop {
-                tick.tick().await;
-                if let Err(e) = granary_identity::deliver_pending(&db, mailer.as_ref(), clock.now()).await {
-                    tracing::warn!(error = %e, "delivering queued email failed; will retry");
+                // Every 30 seconds for retries, and as soon as something is queued. A burst of
+                // queued emails wakes the loop once.
+                match &wake {
+                    Some(w) => tokio::select! {
+                        _ = tick.tick() => {}
+                        _ = w.notified() => {}
+                    },
+                    None => {
+                        tick.tick().await;
+                    }
+                }
+                // Deliver in batches until the outbox is drained.
+                loop {
+                    match granary_identity::deliver_pending(&db, mailer.as_ref(), clock.now()).await {
+                        Ok(n) if n > 0 => continue,
+                        Ok(_) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "delivering queued email failed; will retry");
+                            break;
+                        }
+                    }
                 }
             }
         })

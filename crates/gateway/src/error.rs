@@ -68,7 +68,7 @@ impl AppError {
         }
     }
 
-    fn from_kind(kind: ErrorKind, message: String, fields: &[FieldError]) -> Self {
+    pub(crate) fn from_kind(kind: ErrorKind, message: String, fields: &[FieldError]) -> Self {
         let status = match kind {
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::Forbidden => StatusCode::FORBIDDEN,

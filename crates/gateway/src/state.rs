@@ -22,6 +22,9 @@ pub struct AppState {
     pub expose_policy_verdict: bool,
     /// Where email goes: SMTP when configured, otherwise files in the data folder.
     pub mailer: Arc<dyn granary_identity::mail::MailSender>,
+    /// Wakes the server's mail loop when email is queued. Without one (in tests), each queued
+    /// email is delivered by a task of its own.
+    pub postman: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl AppState {

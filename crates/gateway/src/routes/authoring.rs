@@ -16,7 +16,7 @@ use granary_core::document_record::{self, NewDocument};
 use granary_core::id::{DocumentId, OrganizationId};
 use granary_core::policy::Action;
 use granary_core::{Actor, FieldError};
-use granary_documents::DocumentKey;
+use granary_documents::{DocumentKey, format};
 use granary_solicitations::{self as sol, SolicitationContent, Transition};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -161,34 +161,6 @@ pub async fn amend(
     Ok(Json(detail_json(&state, &s).await?))
 }
 
-/// What a file's first bytes say it is. Attachments are documents people download, so only
-/// common document and image formats are taken, recognised by content, not by name.
-fn sniff(head: &[u8], filename: &str) -> Option<&'static str> {
-    let lower = filename.to_ascii_lowercase();
-    if head.starts_with(b"%PDF-") {
-        Some("application/pdf")
-    } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if head.starts_with(b"\xFF\xD8\xFF") {
-        Some("image/jpeg")
-    } else if head.starts_with(b"PK\x03\x04") {
-        // Office documents are zip files; the name tells which kind.
-        if lower.ends_with(".docx") {
-            Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-        } else if lower.ends_with(".xlsx") {
-            Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        } else if lower.ends_with(".odt") {
-            Some("application/vnd.oasis.opendocument.text")
-        } else {
-            None
-        }
-    } else if !head.is_empty() && !head.contains(&0) && std::str::from_utf8(head).is_ok() {
-        Some("text/plain; charset=utf-8")
-    } else {
-        None
-    }
-}
-
 /// Uploads an attachment: multipart with a `title` field and a `file` field (in that order).
 /// The file streams into the document store; the store's size limit applies as it arrives.
 pub async fn add_attachment(
@@ -251,69 +223,12 @@ pub async fn store_attachment(
                         }],
                     )
                 })?;
-                let filename = document_record::safe_filename(field.file_name().unwrap_or("attachment"));
-                let mut stream = field.map_err(std::io::Error::other);
-                // Read enough to recognise the format, then stream the rest behind it.
-                let mut head = Vec::new();
-                while head.len() < 512 {
-                    match stream
-                        .try_next()
-                        .await
-                        .map_err(|e| AppError::bad_request(e.to_string()))?
-                    {
-                        Some(chunk) => head.extend_from_slice(&chunk),
-                        None => break,
-                    }
-                }
-                let sniff_len = head.len().min(512);
-                let content_type = sniff(&head[..sniff_len], &filename).ok_or_else(|| {
-                    AppError::new(
-                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        "Attach a PDF, Word (.docx), Excel (.xlsx), OpenDocument (.odt), PNG, JPEG or plain-text file.",
-                    )
-                })?;
-                let doc = DocumentId::new();
-                let key = DocumentKey::parse(&format!("solicitations/{}/{doc}", s.id))
-                    .map_err(|e| AppError::internal(e.to_string()))?;
-                // The store reads from one end of a small pipe while this task pumps the upload
-                // into the other, so at most the pipe's 64 KiB is held at a time.
-                let (mut tx, rx) = tokio::io::duplex(64 * 1024);
-                let pump = async {
-                    use tokio::io::AsyncWriteExt;
-                    tx.write_all(&head).await?;
-                    while let Some(chunk) = stream.try_next().await? {
-                        tx.write_all(&chunk).await?;
-                    }
-                    tx.shutdown().await
-                };
-                let (pumped, stored) = tokio::join!(pump, state.store.put(&key, Box::pin(rx), Some(content_type)));
-                let meta = stored?;
-                if let Err(e) = pumped {
-                    // The upload broke off: what the store holds is incomplete.
-                    let _ = state.store.delete(&key).await;
-                    return Err(AppError::bad_request(format!("The upload did not finish: {e}")));
-                }
+                let prefix = format!("solicitations/{}", s.id);
+                let (key, doc) = stream_into_store(state, who, &prefix, field, true).await?;
                 let now = state.now();
-                let recorded = async {
-                    document_record::insert(
-                        &state.db,
-                        NewDocument {
-                            id: doc,
-                            storage_key: key.as_str().to_string(),
-                            filename,
-                            content_type: content_type.to_string(),
-                            size_bytes: meta.size,
-                            sha256: meta.sha256,
-                            uploaded_by: who.audit_label(),
-                        },
-                        now,
-                    )
-                    .await?;
-                    sol::add_attachment(&state.db, who, s.id, doc, &title, now)
-                        .await
-                        .map_err(AppError::from)
-                }
-                .await;
+                let recorded = sol::add_attachment(&state.db, who, s.id, doc, &title, now)
+                    .await
+                    .map_err(AppError::from);
                 return match recorded {
                     Ok(a) => Ok(a),
                     Err(e) => {
@@ -348,24 +263,88 @@ pub async fn remove_attachment(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::sniff;
-
-    #[test]
-    fn formats_are_recognised_by_content() {
-        assert_eq!(sniff(b"%PDF-1.7\n", "x.bin"), Some("application/pdf"));
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n....", "x"), Some("image/png"));
-        assert_eq!(
-            sniff(b"PK\x03\x04....", "budget.XLSX").map(|s| s.contains("spreadsheet")),
-            Some(true)
-        );
-        assert_eq!(sniff(b"PK\x03\x04....", "archive.zip"), None);
-        assert_eq!(
-            sniff(b"MZ\x90\x00\x03", "notes.pdf"),
-            None,
-            "a program named .pdf is refused"
-        );
-        assert_eq!(sniff(b"Plain notes", "notes.txt"), Some("text/plain; charset=utf-8"));
+/// Streams one multipart file field into the document store and catalogues it: the format
+/// is recognised from the first bytes (not the name), the rest is pumped through a 64 KiB pipe
+/// so no more than that is held at a time, and the store enforces the size limit as the
+/// bytes arrive. Returns the key and the catalogued document. A file that breaks off or
+/// cannot be catalogued is deleted again. `allow_text` also takes plain UTF-8 text.
+pub(crate) async fn stream_into_store(
+    state: &AppState,
+    who: &Actor,
+    prefix: &str,
+    field: axum::extract::multipart::Field<'_>,
+    allow_text: bool,
+) -> AppResult<(DocumentKey, DocumentId)> {
+    let filename = document_record::safe_filename(field.file_name().unwrap_or("document"));
+    let mut stream = field.map_err(std::io::Error::other);
+    // Read enough to recognise the format, then stream the rest behind it.
+    let mut head = Vec::new();
+    while head.len() < format::SNIFF_BYTES {
+        match stream
+            .try_next()
+            .await
+            .map_err(|e| AppError::bad_request(format!("The upload did not finish: {e}")))?
+        {
+            Some(chunk) => head.extend_from_slice(&chunk),
+            None => break,
+        }
     }
+    if head.is_empty() {
+        return Err(AppError::invalid(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec![FieldError {
+                field: "file".into(),
+                message: "the file is empty".into(),
+            }],
+        ));
+    }
+    let sniff_len = head.len().min(format::SNIFF_BYTES);
+    let content_type = format::recognise(&head[..sniff_len], allow_text).ok_or_else(|| {
+        AppError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            if allow_text {
+                format!("Attach a {} or plain-text file.", format::DOCUMENT_FORMATS)
+            } else {
+                format!("Upload a {} file.", format::DOCUMENT_FORMATS)
+            },
+        )
+    })?;
+    let doc = DocumentId::new();
+    let key = DocumentKey::parse(&format!("{prefix}/{doc}")).map_err(|e| AppError::internal(e.to_string()))?;
+    let (mut tx, rx) = tokio::io::duplex(64 * 1024);
+    let pump = async {
+        use tokio::io::AsyncWriteExt;
+        tx.write_all(&head).await?;
+        drop(head);
+        while let Some(chunk) = stream.try_next().await? {
+            tx.write_all(&chunk).await?;
+        }
+        tx.shutdown().await
+    };
+    let (pumped, stored) = tokio::join!(pump, state.store.put(&key, Box::pin(rx), Some(content_type)));
+    let meta = stored?;
+    if let Err(e) = pumped {
+        // The upload broke off: what the store holds is incomplete.
+        let _ = state.store.delete(&key).await;
+        return Err(AppError::bad_request(format!("The upload did not finish: {e}")));
+    }
+    let recorded = document_record::insert(
+        &state.db,
+        NewDocument {
+            id: doc,
+            storage_key: key.as_str().to_string(),
+            filename,
+            content_type: content_type.to_string(),
+            size_bytes: meta.size,
+            sha256: meta.sha256,
+            uploaded_by: who.audit_label(),
+        },
+        state.now(),
+    )
+    .await;
+    if let Err(e) = recorded {
+        let _ = state.store.delete(&key).await;
+        return Err(e.into());
+    }
+    Ok((key, doc))
 }

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod api;
+pub mod applications;
 pub mod authoring;
 pub mod common_grants;
 pub mod health;

@@ -245,6 +245,15 @@ pub async fn download_attachment(
     let doc = granary_core::document_record::get(&state.db, a.document_id)
         .await?
         .ok_or_else(|| AppError::not_found("There is no such attachment."))?;
+    stream_document(&state, &doc).await
+}
+
+/// Streams a catalogued document from the store as a download, with its recorded type, size
+/// and SHA-256. The caller has already asked the policy.
+pub(crate) async fn stream_document(
+    state: &AppState,
+    doc: &granary_core::document_record::Model,
+) -> AppResult<Response> {
     let key = DocumentKey::parse(&doc.storage_key).map_err(|e| AppError::internal(e.to_string()))?;
     let (meta, reader) = state.store.get(&key).await?;
     let filename = granary_core::document_record::safe_filename(&doc.filename);
