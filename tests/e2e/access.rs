@@ -109,6 +109,7 @@ fn allowed(method: &Method, path: &str, role: Role) -> bool {
             "GET",
             "/api/v1/applications/{id}"
             | "/api/v1/applications/{id}/documents/{attachment_id}"
+            | "/api/v1/applications/{id}/package"
             | "/api/v1/receipts/{tracking}",
         ) => matches!(role, Applicant | ProgramOfficer | Administrator),
         // Changes are to Eastside's draft: only Eastside's members.
@@ -121,6 +122,28 @@ fn allowed(method: &Method, path: &str, role: Role) -> bool {
             | "/api/v1/applications/{id}/withdraw",
         ) => matches!(role, Applicant | Administrator),
         // -- applications (pages) --
+        // `{id}` of /solicitations and /manage/solicitations is BJA's draft: only BJA and
+        // administrators see it, and nobody applies to a draft (administrators get as far as
+        // being told it takes no applications).
+        (_, "/solicitations/{id}/eligibility") => matches!(role, ProgramOfficer | Administrator),
+        ("POST", "/solicitations/{id}/apply") => role == Administrator,
+        ("GET", "/applications") => role != Anonymous,
+        // Reading a submitted application of Eastside to BJA, and its receipt.
+        ("GET", "/applications/{id}" | "/receipts/{tracking}") => {
+            matches!(role, Applicant | ProgramOfficer | Administrator)
+        }
+        // Changing Eastside's draft.
+        (
+            "POST",
+            "/applications/{id}"
+            | "/applications/{id}/documents"
+            | "/applications/{id}/documents/{attachment_id}/remove"
+            | "/applications/{id}/submit"
+            | "/applications/{id}/withdraw",
+        ) => matches!(role, Applicant | Administrator),
+        (_, "/manage/solicitations/{id}/applications" | "/manage/solicitations/{id}/extensions") => {
+            matches!(role, ProgramOfficer | Administrator)
+        }
         // Everything else is public, or (sign in, sign up, password reset) open to anyone.
         _ => true,
     }

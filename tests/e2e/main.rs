@@ -6,6 +6,7 @@ mod access;
 mod accounts;
 mod api;
 mod applications;
+mod apply;
 mod authoring;
 mod common_grants;
 mod logs;

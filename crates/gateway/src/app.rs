@@ -16,7 +16,9 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId
 use tower_http::trace::TraceLayer;
 
 use crate::error::{ErrorBody, RenderedError};
-use crate::routes::{account, api, applications, authoring, common_grants, health, manage, orgs, pages};
+use crate::routes::{
+    account, api, applications, apply, authoring, common_grants, health, manage, orgs, package, pages,
+};
 use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -150,7 +152,39 @@ pub fn routes() -> Vec<RouteDef> {
             post(applications::withdraw),
         ),
         route(M::GET, "/api/v1/receipts/{tracking}", get(applications::get_receipt)),
+        route(M::GET, "/api/v1/applications/{id}/package", get(package::download)),
         // -- applications (pages) --
+        route(M::GET, "/static/application.js", get(apply::script)),
+        route(M::GET, "/solicitations/{id}/eligibility", get(apply::eligibility_page)),
+        route(
+            M::POST,
+            "/solicitations/{id}/eligibility",
+            post(apply::eligibility_check),
+        ),
+        route(M::POST, "/solicitations/{id}/apply", post(apply::start)),
+        route(M::GET, "/applications", get(apply::my_applications)),
+        route(M::GET, "/applications/{id}", get(apply::editor)),
+        route(M::POST, "/applications/{id}", post(apply::save)),
+        // The store enforces the upload limit while the file streams in.
+        route(
+            M::POST,
+            "/applications/{id}/documents",
+            post(apply::upload).layer(DefaultBodyLimit::disable()),
+        ),
+        route(
+            M::POST,
+            "/applications/{id}/documents/{attachment_id}/remove",
+            post(apply::remove_document),
+        ),
+        route(M::POST, "/applications/{id}/submit", post(apply::submit)),
+        route(M::POST, "/applications/{id}/withdraw", post(apply::withdraw)),
+        route(M::GET, "/receipts/{tracking}", get(apply::receipt_page)),
+        route(
+            M::GET,
+            "/manage/solicitations/{id}/applications",
+            get(apply::officer_list),
+        ),
+        route(M::POST, "/manage/solicitations/{id}/extensions", post(apply::extension)),
         // -- solicitation authoring (pages) --
         route(M::GET, "/manage", get(manage::desk)),
         route(M::POST, "/manage/solicitations", post(manage::create)),

@@ -36,10 +36,24 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("manage_input", include_str!("../../../templates/manage_input.hbs")),
     ("manage_desk", include_str!("../../../templates/manage_desk.hbs")),
     ("manage_edit", include_str!("../../../templates/manage_edit.hbs")),
+    ("apply_question", include_str!("../../../templates/apply_question.hbs")),
+    ("apply_field", include_str!("../../../templates/apply_field.hbs")),
+    (
+        "apply_eligibility",
+        include_str!("../../../templates/apply_eligibility.hbs"),
+    ),
+    ("apply_list", include_str!("../../../templates/apply_list.hbs")),
+    ("apply_edit", include_str!("../../../templates/apply_edit.hbs")),
+    ("apply_receipt", include_str!("../../../templates/apply_receipt.hbs")),
+    ("apply_officer", include_str!("../../../templates/apply_officer.hbs")),
 ];
 
 /// The stylesheet, served at `/static/granary.css`.
 pub const STYLESHEET: &str = include_str!("../../../templates/static/granary.css");
+
+/// The application editor's script (autosave, character counters), served at
+/// `/static/application.js`. The pages work without it.
+pub const APPLICATION_SCRIPT: &str = include_str!("../../../templates/static/application.js");
 
 pub struct Views {
     hb: Handlebars<'static>,
