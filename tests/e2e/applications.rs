@@ -344,3 +344,21 @@ async fn one_second_late_is_refused_until_the_office_grants_an_extension() {
         "the extension is on record"
     );
 }
+
+#[tokio::test]
+async fn the_menu_offers_what_each_person_does() {
+    let g = Granary::demo().await;
+    seed_demo_users(&g.db.db, t0()).await.unwrap();
+    let mut ana = signed_in(&g, "applicant@demo.granary.test").await;
+    let home = ana.get("/").await.text();
+    assert!(home.contains("href=\"/applications\"") && !home.contains("href=\"/manage\""));
+    let mut olivia = signed_in(&g, "officer@demo.granary.test").await;
+    let home = olivia.get("/").await.text();
+    assert!(home.contains("href=\"/manage\"") && !home.contains("href=\"/applications\""));
+    let mut ivan = signed_in(&g, "intermediary@demo.granary.test").await;
+    let home = ivan.get("/").await.text();
+    assert!(
+        home.contains("href=\"/manage\"") && home.contains("href=\"/applications\""),
+        "an intermediary both issues and applies"
+    );
+}

@@ -98,9 +98,16 @@ impl Auth {
 
     /// What the page frame needs: the user's name and the CSRF token.
     pub fn chrome(&self) -> crate::views::Chrome {
+        let user = self.user();
         crate::views::Chrome {
-            user_name: self.user().map(|u| u.name.clone()),
+            user_name: user.map(|u| u.name.clone()),
             csrf: self.csrf.clone(),
+            manages: user.is_some_and(|u| u.site_admin || u.is_program_officer()),
+            applies: user.is_some_and(|u| {
+                u.memberships
+                    .iter()
+                    .any(|m| m.kind != granary_core::policy::OrgKind::ProgramOffice && u.works_for(m.org))
+            }),
         }
     }
 }

@@ -64,6 +64,10 @@ pub struct Views {
 pub struct Chrome {
     pub user_name: Option<String>,
     pub csrf: String,
+    /// Works for an office that issues solicitations (or administers the site): show "Manage".
+    pub manages: bool,
+    /// Works for an organization that applies: show "Applications".
+    pub applies: bool,
 }
 
 #[derive(Serialize)]
@@ -72,6 +76,8 @@ struct Page<'a, T: Serialize> {
     nav: &'a str,
     user_name: Option<&'a str>,
     csrf: &'a str,
+    manages: bool,
+    applies: bool,
     body: &'a T,
 }
 
@@ -100,6 +106,8 @@ impl Views {
             nav,
             user_name: chrome.user_name.as_deref(),
             csrf: &chrome.csrf,
+            manages: chrome.manages,
+            applies: chrome.applies,
             body,
         };
         self.hb
@@ -130,6 +138,8 @@ impl Views {
             nav: "",
             user_name: None,
             csrf: "",
+            manages: false,
+            applies: false,
             body: &body,
         };
         self.hb
