@@ -362,3 +362,25 @@ async fn the_menu_offers_what_each_person_does() {
         "an intermediary both issues and applies"
     );
 }
+
+#[tokio::test]
+async fn the_demo_has_submitted_applications_for_the_offices_to_see() {
+    let g = Granary::demo().await;
+    seed_demo_users(&g.db.db, t0()).await.unwrap();
+    let made = granary_gateway::seed::seed_demo_applications(&g.db.db, &g.store, t0())
+        .await
+        .unwrap();
+    assert_eq!(made, 2);
+    let again = granary_gateway::seed::seed_demo_applications(&g.db.db, &g.store, t0())
+        .await
+        .unwrap();
+    assert_eq!(again, 0, "seeding twice changes nothing");
+    let mut olivia = signed_in(&g, "officer@demo.granary.test").await;
+    let sid = g.id_of("O-BJA-2027-90001").await;
+    let r = olivia.get(&format!("/api/v1/solicitations/{sid}/applications")).await;
+    assert_eq!(r.json()["counts"]["submitted"], 1, "{}", r.text());
+    let tracking = r.json()["items"][0]["tracking_number"].as_str().unwrap().to_string();
+    let page = olivia.get(&format!("/receipts/{tracking}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("Cure the Streets Coalition (demo)"));
+}

@@ -291,7 +291,9 @@ async fn serve(rt: Runtime, demo: bool) -> anyhow::Result<()> {
     let demo_users = if demo {
         let r = crate::seed::seed_demo(&db, &store, chrono::Utc::now()).await?;
         tracing::info!(added = r.created, present = r.skipped, "demo data loaded");
-        crate::seed::seed_demo_users(&db, chrono::Utc::now()).await?
+        let users = crate::seed::seed_demo_users(&db, chrono::Utc::now()).await?;
+        crate::seed::seed_demo_applications(&db, &store, chrono::Utc::now()).await?;
+        users
     } else {
         Vec::new()
     };

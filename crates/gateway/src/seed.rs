@@ -450,3 +450,126 @@ pub async fn seed_demo_users(db: &DatabaseConnection, now: DateTime<Utc>) -> any
     }
     Ok(out)
 }
+
+/// Demo organizations that have already applied, so the offices' application pages have
+/// something in them: (organization, solicitation number, project title).
+const DEMO_APPLICANTS: [(&str, &str, &str); 2] = [
+    (
+        "Harbor Youth Collective (demo)",
+        "NNPC-2027-MG-90006",
+        "Late-night basketball and mentoring",
+    ),
+    (
+        "Cure the Streets Coalition (demo)",
+        "O-BJA-2027-90001",
+        "Community violence intervention subgrants for Baltimore",
+    ),
+];
+
+/// Submitted demo applications, one for each of `DEMO_APPLICANTS`, with a small PDF in each
+/// required document's slot. Idempotent: an organization that exists is left alone.
+pub async fn seed_demo_applications(
+    db: &DatabaseConnection,
+    store: &Arc<dyn DocumentStore>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    use granary_applications as apps;
+    let actor = Actor::cli("seed");
+    // The community organizations there are, to leave existing ones alone.
+    let mut names = Vec::new();
+    let mut page = 1;
+    loop {
+        let p = granary_identity::list_organizations(
+            db,
+            granary_identity::OrganizationQuery {
+                kind: Some(granary_core::policy::OrgKind::CommunityOrganization),
+                page,
+                page_size: 100,
+            },
+        )
+        .await?;
+        names.extend(p.items.into_iter().map(|o| o.name));
+        if page >= p.total_pages {
+            break;
+        }
+        page += 1;
+    }
+    let mut made = 0;
+    for (name, number, title) in DEMO_APPLICANTS {
+        if names.iter().any(|n| n == name) {
+            continue;
+        }
+        let s = sol::get_by_number(db, number).await?;
+        if s.effective_status(now) != granary_solicitations::Status::Open {
+            continue;
+        }
+        let org = granary_identity::create_organization(
+            db,
+            &actor,
+            granary_identity::NewOrganization {
+                kind: granary_core::policy::OrgKind::CommunityOrganization,
+                profile: granary_identity::OrganizationProfile {
+                    name: name.into(),
+                    city: Some("Baltimore".into()),
+                    state: Some("MD".into()),
+                    county_fips: Some("24510".into()),
+                    annual_budget: Some(granary_core::Money::from_dollars(240_000)?),
+                    ..Default::default()
+                },
+            },
+            None,
+            now,
+        )
+        .await?;
+        let (app, _) = apps::start(db, &actor, s.id, org.id, now).await?;
+        let app = apps::save(
+            db,
+            &actor,
+            app.id,
+            app.version,
+            apps::sample::complete_content(&s, title),
+            now,
+        )
+        .await?;
+        for d in s.content.required_documents.iter().filter(|d| d.required) {
+            let doc = DocumentId::new();
+            let key = DocumentKey::parse(&format!("applications/{}/{doc}", app.id))?;
+            let text = format!("%PDF-1.4\n% {name}: {}\n%%EOF\n", d.name);
+            let meta = store
+                .put(
+                    &key,
+                    Box::pin(std::io::Cursor::new(text.into_bytes())),
+                    Some("application/pdf"),
+                )
+                .await?;
+            document_record::insert(
+                db,
+                NewDocument {
+                    id: doc,
+                    storage_key: key.as_str().to_string(),
+                    filename: format!("{}.pdf", d.key),
+                    content_type: "application/pdf".into(),
+                    size_bytes: meta.size,
+                    sha256: meta.sha256,
+                    uploaded_by: actor.audit_label(),
+                },
+                now,
+            )
+            .await?;
+            apps::attach_document(
+                db,
+                &actor,
+                app.id,
+                apps::DocumentSlot::Required(d.key.clone()),
+                doc,
+                &d.name,
+                now,
+            )
+            .await?;
+        }
+        let clock = granary_core::time::FixedClock::at(now);
+        apps::submit(db, &actor, app.id, &clock).await?;
+        made += 1;
+    }
+    Ok(made)
+}
