@@ -45,6 +45,16 @@ enum Applications {
 }
 
 #[derive(DeriveIden, Clone, Copy)]
+enum ApplicationVersions {
+    Table,
+    ApplicationId,
+    Version,
+    ContentJson,
+    SavedBy,
+    SavedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
 enum ApplicationDocuments {
     Table,
     Id,
@@ -166,6 +176,29 @@ impl MigrationTrait for Migration {
         )
         .await?;
 
+        // Recent saved versions of each draft, so a save that started from an old version can
+        // be merged three ways instead of overwriting.
+        m.create_table(
+            Table::create()
+                .table(ApplicationVersions::Table)
+                .col(uuid(ApplicationVersions::ApplicationId))
+                .col(integer(ApplicationVersions::Version))
+                .col(text(ApplicationVersions::ContentJson))
+                .col(string_len(ApplicationVersions::SavedBy, 300))
+                .col(timestamp_with_time_zone(ApplicationVersions::SavedAt))
+                .primary_key(
+                    Index::create()
+                        .col(ApplicationVersions::ApplicationId)
+                        .col(ApplicationVersions::Version),
+                )
+                .foreign_key(&mut fk(
+                    (ApplicationVersions::Table, ApplicationVersions::ApplicationId),
+                    (Applications::Table, Applications::Id),
+                ))
+                .to_owned(),
+        )
+        .await?;
+
         m.create_table(
             Table::create()
                 .table(ApplicationDocuments::Table)
@@ -284,6 +317,7 @@ impl MigrationTrait for Migration {
             ApplicationSubmissions::Table.into_iden(),
             ApplicationExtensions::Table.into_iden(),
             ApplicationDocuments::Table.into_iden(),
+            ApplicationVersions::Table.into_iden(),
             Applications::Table.into_iden(),
         ] {
             m.drop_table(Table::drop().table(table).to_owned()).await?;

@@ -43,6 +43,7 @@
   var timer = null;
   var saving = false;
   var again = false;
+  var pending = false;
   var stopped = false;
 
   function say(text) {
@@ -146,7 +147,9 @@
       })
       .then(function () {
         saving = false;
-        if (again) {
+        if (held) {
+          release();
+        } else if (again) {
           again = false;
           schedule(1500);
         }
@@ -158,8 +161,54 @@
       return;
     }
     clearTimeout(timer);
-    timer = setTimeout(save, delay);
+    pending = true;
+    timer = setTimeout(function () {
+      pending = false;
+      save();
+    }, delay);
   }
+
+  // A form sent while an autosave is on its way waits for it, so it carries the version
+  // that autosave produced (and is not refused as a conflict with one's own save); a form
+  // that leaves the page (upload, remove, withdraw) first saves what was typed.
+  var held = null;
+  var releasing = false;
+  function hold(ev, f, flush) {
+    if (releasing || stopped) {
+      return;
+    }
+    if (!saving && !(flush && pending)) {
+      return;
+    }
+    ev.preventDefault();
+    held = { form: f, submitter: ev.submitter };
+    if (!saving) {
+      clearTimeout(timer);
+      pending = false;
+      save();
+    }
+  }
+  function release() {
+    var h = held;
+    held = null;
+    releasing = true;
+    if (h.form === form) {
+      stopped = true;
+    }
+    if (h.form.requestSubmit) {
+      h.form.requestSubmit(h.submitter || undefined);
+    } else {
+      h.form.submit();
+    }
+    releasing = false;
+  }
+  Array.prototype.forEach.call(document.querySelectorAll('form'), function (f) {
+    if (f !== form) {
+      f.addEventListener('submit', function (ev) {
+        hold(ev, f, true);
+      });
+    }
+  });
 
   form.addEventListener('input', function () {
     schedule(1500);
@@ -170,8 +219,13 @@
   window.addEventListener('online', function () {
     schedule(500);
   });
-  // A normal submit (Save, Submit, or the conflict banner's button) takes over.
-  form.addEventListener('submit', function () {
+  // A normal submit (Save, Submit, or the conflict banner's button) takes over, once any
+  // autosave on its way has come back with the new version.
+  form.addEventListener('submit', function (ev) {
+    hold(ev, form, false);
+    if (ev.defaultPrevented) {
+      return;
+    }
     clearTimeout(timer);
     stopped = true;
   });

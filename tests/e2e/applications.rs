@@ -165,6 +165,55 @@ async fn apply_save_conflict_upload_submit_and_receipt_over_the_api() {
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.json()["current"]["version"], 2);
     assert_eq!(r.json()["current"]["content"]["abstract"], content.project_abstract);
+    // Both changed the abstract from version 1: a conflict; everything else merges.
+    assert_eq!(r.json()["conflicts"], serde_json::json!(["abstract"]));
+    assert_eq!(r.json()["merged"]["abstract"], "Typed in another tab");
+
+    // Two people changing different parts from the same version: the merge keeps both.
+    let mut budget_change = content.clone();
+    budget_change.budget.lines[0].unit_cost = "6000.00".parse().unwrap();
+    let r = json(
+        &mut ana,
+        Method::PUT,
+        &app_uri,
+        serde_json::json!({ "version": 2, "content": budget_change }),
+    )
+    .await;
+    assert_eq!(r.json()["version"], 3);
+    let mut title_change = content.clone();
+    title_change.project_title = "Peace walks, every night".into();
+    let r = json(
+        &mut ana,
+        Method::PUT,
+        &app_uri,
+        serde_json::json!({ "version": 2, "content": title_change }),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.json()["conflicts"], serde_json::json!([]));
+    let merged = r.json()["merged"].clone();
+    assert_eq!(merged["project_title"], "Peace walks, every night");
+    assert_eq!(
+        merged["budget"]["lines"][0]["unit_cost"], "6000.00",
+        "the other change survives"
+    );
+    let r = json(
+        &mut ana,
+        Method::PUT,
+        &app_uri,
+        serde_json::json!({ "version": 3, "content": merged }),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // Back to the sample content for the rest of the test.
+    let r = json(
+        &mut ana,
+        Method::PUT,
+        &app_uri,
+        serde_json::json!({ "version": 4, "content": content }),
+    )
+    .await;
+    assert_eq!(r.json()["version"], 5);
 
     // Submitting now lists every missing item.
     let submit_uri = format!("/api/v1/applications/{app}/submit");

@@ -444,7 +444,7 @@ async fn an_applicant_applies_over_several_sittings_and_an_officer_receives_it()
     let html = r.text();
     assert!(html.contains("Someone else saved this application while you were editing"));
     assert!(html.contains("Amara Applicant"), "it names who saved");
-    assert!(html.contains("Saved version") && html.contains("Your version"));
+    assert!(html.contains("Their saved version") && html.contains("Your version"));
     assert!(
         html.contains("Housing, jobs and mentoring for people coming home."),
         "theirs"

@@ -26,7 +26,12 @@ pub enum ApplicationError {
     },
     /// Someone saved the draft after the version this save started from.
     #[error("someone else saved this application (now version {}) after you opened it", current.version)]
-    VersionConflict { current: Box<Application> },
+    VersionConflict {
+        current: Box<Application>,
+        /// The version the save started from, when it is still kept: the base of a
+        /// three-way merge.
+        base: Option<Box<crate::model::ApplicationContent>>,
+    },
     #[error("the application is not complete: {0}")]
     Incomplete(ValidationErrors),
     #[error("the deadline was {shown}; submissions are no longer accepted")]

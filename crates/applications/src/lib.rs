@@ -11,6 +11,7 @@ pub mod csv;
 pub mod eligibility;
 mod entity;
 pub mod error;
+pub mod merge;
 pub mod model;
 pub mod sample;
 pub mod service;

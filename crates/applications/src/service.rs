@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 use crate::budget;
 use crate::completeness;
-use crate::entity::{application, document, extension, organization, submission};
+use crate::entity::{application, document, extension, organization, submission, version as saved_version};
 use crate::error::{ApplicationError, Result};
 use crate::model::*;
 
@@ -140,16 +140,6 @@ pub async fn of_organizations<C: ConnectionTrait>(db: &C, orgs: &[OrganizationId
     Ok(out)
 }
 
-/// Whether a solicitation takes new applications and submissions from `org` at `now`: open
-/// and before its deadline, or under an extension granted to `org`. Returns the deadline that
-/// applies and the extension, if that is what lets it in.
-fn deadline_for(s: &Solicitation, ext: Option<&Extension>) -> Option<DateTime<Utc>> {
-    match (s.content.dates.closes_at, ext) {
-        (Some(c), Some(e)) => Some(c.max(e.until)),
-        (c, _) => c,
-    }
-}
-
 fn shown_deadline(s: &Solicitation, at: DateTime<Utc>) -> String {
     match parse_time_zone(&s.content.dates.time_zone) {
         Ok(tz) => format_instant(at, tz),
@@ -157,30 +147,34 @@ fn shown_deadline(s: &Solicitation, at: DateTime<Utc>) -> String {
     }
 }
 
-/// Refuses unless `org` may submit to `s` at `now`; returns the extension used, if any.
-fn check_deadline(s: &Solicitation, ext: Option<&Extension>, now: DateTime<Utc>) -> Result<Option<Extension>> {
-    if !matches!(s.status, Status::Open | Status::Closed) {
-        return Err(ApplicationError::NotAccepting(format!("it is {}", s.status)));
+fn late(s: &Solicitation, deadline: DateTime<Utc>) -> ApplicationError {
+    ApplicationError::DeadlinePassed {
+        deadline,
+        shown: shown_deadline(s, deadline),
     }
-    let Some(deadline) = deadline_for(s, ext) else {
-        // An open solicitation without a deadline takes applications on a rolling basis.
-        return if s.status == Status::Open {
-            Ok(None)
-        } else {
-            Err(ApplicationError::NotAccepting("it is closed".into()))
-        };
+}
+
+/// Whether an organization may start, submit or withdraw an application to `s` at `now`,
+/// given the extension granted to it (if any). An open solicitation takes them until its
+/// deadline (received before it, not at it), or without end when it has none; after the
+/// deadline, and once the office has closed it (even early), only an organization with an
+/// extension still running gets in. Returns the extension when that is what lets it in.
+pub fn check_deadline(s: &Solicitation, ext: Option<&Extension>, now: DateTime<Utc>) -> Result<Option<Extension>> {
+    let by_extension = || match ext {
+        Some(e) if now < e.until => Ok(Some(e.clone())),
+        Some(e) => Err(late(s, e.until)),
+        None => Err(ApplicationError::NotAccepting("it is closed".into())),
     };
-    if now >= deadline {
-        return Err(ApplicationError::DeadlinePassed {
-            deadline,
-            shown: shown_deadline(s, deadline),
-        });
-    }
-    let regular = s.content.dates.closes_at.map(|c| now < c).unwrap_or(true);
-    if regular && s.status == Status::Open {
-        Ok(None)
-    } else {
-        Ok(ext.cloned())
+    match (s.status, s.content.dates.closes_at) {
+        (Status::Open, None) => Ok(None),
+        (Status::Open, Some(c)) if now < c => Ok(None),
+        (Status::Open | Status::Closed, Some(c)) => by_extension().map_err(|e| match e {
+            ApplicationError::NotAccepting(_) if now >= c => late(s, c),
+            ApplicationError::DeadlinePassed { deadline, .. } => late(s, deadline.max(c)),
+            other => other,
+        }),
+        (Status::Closed, None) => by_extension(),
+        (other, _) => Err(ApplicationError::NotAccepting(format!("it is {other}"))),
     }
 }
 
@@ -200,6 +194,12 @@ where
         return Ok((existing, false));
     }
     let s = sol::get(db, solicitation).await?;
+    if s.office.id == org {
+        return Err(ApplicationError::field(
+            "organization_id",
+            "an organization cannot apply to its own solicitation",
+        ));
+    }
     let ext = extension_for(db, solicitation, org).await?;
     check_deadline(&s, ext.as_ref(), now)?;
     let applicant = organization_of(db, org.as_uuid())
@@ -236,6 +236,7 @@ where
     }
     .insert(&txn)
     .await?;
+    keep_version(&txn, id, 1, &row.content_json, actor, now).await?;
     audit::record(
         &txn,
         actor,
@@ -312,6 +313,52 @@ fn normalize(mut c: ApplicationContent) -> Result<ApplicationContent> {
     Ok(c)
 }
 
+/// How many recent versions of a draft are kept for merging.
+pub const VERSIONS_KEPT: i32 = 100;
+
+/// Keeps a saved version's content, and forgets those older than the last `VERSIONS_KEPT`.
+async fn keep_version<C: ConnectionTrait>(
+    db: &C,
+    id: ApplicationId,
+    version: i32,
+    content_json: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    saved_version::Entity::insert(saved_version::ActiveModel {
+        application_id: Set(id.as_uuid()),
+        version: Set(version),
+        content_json: Set(content_json.to_string()),
+        saved_by: Set(actor.display_name()),
+        saved_at: Set(now),
+    })
+    .exec_without_returning(db)
+    .await?;
+    saved_version::Entity::delete_many()
+        .filter(saved_version::Column::ApplicationId.eq(id.as_uuid()))
+        .filter(saved_version::Column::Version.lte(version - VERSIONS_KEPT))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The content a draft had at one of its recent versions, if still kept.
+pub async fn content_at<C: ConnectionTrait>(
+    db: &C,
+    id: ApplicationId,
+    version: i32,
+) -> Result<Option<ApplicationContent>> {
+    match saved_version::Entity::find_by_id((id.as_uuid(), version))
+        .one(db)
+        .await?
+    {
+        Some(v) => Ok(Some(serde_json::from_str(&v.content_json).map_err(|e| {
+            ApplicationError::Corrupt(format!("version {version} of application {id}: {e}"))
+        })?)),
+        None => Ok(None),
+    }
+}
+
 /// The top-level parts of the content that differ, for the audit log and the merge view.
 pub fn changed_parts(before: &ApplicationContent, after: &ApplicationContent) -> Vec<String> {
     let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
@@ -359,8 +406,10 @@ where
         return Err(ApplicationError::NotEditable { status: current.status });
     }
     if current.version != expected_version {
+        let base = content_at(&txn, id, expected_version).await?.map(Box::new);
         return Err(ApplicationError::VersionConflict {
             current: Box::new(current),
+            base,
         });
     }
     let changed = changed_parts(&current.content, &content);
@@ -377,6 +426,7 @@ where
     am.updated_at = Set(now);
     am.updated_by = Set(actor.display_name());
     let row = am.update(&txn).await?;
+    keep_version(&txn, id, version, &row.content_json, actor, now).await?;
     audit::record(
         &txn,
         actor,
@@ -811,6 +861,9 @@ pub async fn extensions<C: ConnectionTrait>(db: &C, solicitation: SolicitationId
         .collect())
 }
 
+/// How far past the solicitation's deadline an extension may run.
+pub const MAX_EXTENSION_DAYS: i64 = 60;
+
 /// Grants one organization a later deadline (a technical-issue waiver), with the reason on
 /// record. Granting again replaces the earlier extension; both grants are in the audit log.
 pub async fn grant_extension<C>(
@@ -855,10 +908,25 @@ where
             format!("a {} solicitation takes no applications", s.status),
         );
     }
+    if let Some(c) = s.content.dates.closes_at
+        && until > c + chrono::Duration::days(MAX_EXTENSION_DAYS)
+    {
+        errors.add(
+            "until",
+            format!("an extension may run at most {MAX_EXTENSION_DAYS} days past the deadline"),
+        );
+    }
+    let applicant = organization::Entity::find_by_id(org.as_uuid()).one(db).await?;
+    match &applicant {
+        None => errors.add("organization_id", "no such organization"),
+        Some(o) if o.id == s.office.id.as_uuid() || o.kind == "program_office" => errors.add(
+            "organization_id",
+            "only an applicant organization can be granted an extension",
+        ),
+        Some(_) => {}
+    }
     errors.into_result().map_err(ApplicationError::Invalid)?;
-    let applicant = organization_of(db, org.as_uuid())
-        .await
-        .map_err(|_| ApplicationError::field("organization_id", "no such organization"))?;
+    let applicant = organization_of(db, org.as_uuid()).await?;
     let txn = begin_write(db).await?;
     let existing = extension::Entity::find()
         .filter(extension::Column::SolicitationId.eq(solicitation.as_uuid()))

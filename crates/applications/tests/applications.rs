@@ -201,8 +201,13 @@ async fn concurrent_saves_conflict_instead_of_overwriting() {
     by_ben.project_abstract = "Ben's abstract".into();
     let err = save(&w.t.db, &ben, app.id, 1, by_ben, t0()).await.unwrap_err();
     match err {
-        ApplicationError::VersionConflict { current } => {
+        ApplicationError::VersionConflict { current, base } => {
             assert_eq!(current.version, 2);
+            assert_eq!(
+                base.map(|b| b.project_title),
+                Some(String::new()),
+                "the base is version 1"
+            );
             assert_eq!(current.content.project_title, "Ana's title");
             assert_eq!(current.updated_by, "Ana");
         }
@@ -548,4 +553,66 @@ async fn a_forecast_takes_no_applications() {
         start(&w.t.db, &member("Ana"), s.id, w.org, t0()).await,
         Err(ApplicationError::NotAccepting(_))
     ));
+    // An intermediary cannot apply to a solicitation it issued.
+    let own = start(
+        &w.t.db,
+        &member("Ana"),
+        w.solicitation.id,
+        w.solicitation.office.id,
+        t0(),
+    )
+    .await;
+    assert!(matches!(own, Err(ApplicationError::Invalid(_))), "{own:?}");
+}
+
+#[tokio::test]
+async fn closed_early_takes_nothing_without_an_extension_and_no_one_applies_to_itself() {
+    let w = world().await;
+    let ana = member("Ana");
+    let app = ready(&w, &ana).await;
+    // The office closes the solicitation days before its deadline.
+    transition(&w.t.db, &officer(), w.solicitation.id, Transition::Close, t0())
+        .await
+        .unwrap();
+    let clock = FixedClock::at(t0() + Duration::hours(1));
+    assert!(clock_now(&clock) < deadline());
+    assert!(matches!(
+        submit(&w.t.db, &ana, app.id, &clock).await,
+        Err(ApplicationError::NotAccepting(_))
+    ));
+    // An extension still lets this one organization in.
+    grant_extension(
+        &w.t.db,
+        &officer(),
+        w.solicitation.id,
+        w.org,
+        deadline() + Duration::days(1),
+        "Closed by mistake; reopening for the group that was mid-submission",
+        clock_now(&clock),
+    )
+    .await
+    .unwrap();
+    assert!(submit(&w.t.db, &ana, app.id, &clock).await.is_ok());
+
+    // The issuing office cannot apply to its own solicitation or get an extension for itself,
+    // and an extension cannot run for months.
+    let office = w.solicitation.office.id;
+    let err = grant_extension(
+        &w.t.db,
+        &officer(),
+        w.solicitation.id,
+        office,
+        deadline() + Duration::days(90),
+        "For ourselves",
+        clock_now(&clock),
+    )
+    .await
+    .unwrap_err();
+    let ApplicationError::Invalid(v) = err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        v.for_field("organization_id").is_some() && v.for_field("until").is_some(),
+        "{v}"
+    );
 }

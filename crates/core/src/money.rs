@@ -54,8 +54,9 @@ impl Money {
         if normalized.scale() > 2 {
             return Err(MoneyError::FractionOfCent);
         }
-        let cents = (normalized * Decimal::ONE_HUNDRED)
-            .to_i64()
+        let cents = normalized
+            .checked_mul(Decimal::ONE_HUNDRED)
+            .and_then(|c| c.to_i64())
             .ok_or(MoneyError::TooLarge)?;
         Self::from_cents(cents)
     }
@@ -226,6 +227,13 @@ mod tests {
         assert_eq!("".parse::<Money>(), Err(MoneyError::NotANumber));
         assert_eq!("1e5".parse::<Money>(), Err(MoneyError::NotANumber));
         assert_eq!("99999999999999999".parse::<Money>(), Err(MoneyError::TooLarge));
+        // The largest decimals are refused, not a panic.
+        assert_eq!(
+            "79228162514264337593543950335".parse::<Money>(),
+            Err(MoneyError::TooLarge)
+        );
+        assert_eq!(Money::from_decimal(Decimal::MAX), Err(MoneyError::TooLarge));
+        assert_eq!(Money::round_from(Decimal::MIN), Err(MoneyError::TooLarge));
     }
 
     #[test]

@@ -5,3 +5,4 @@ pub mod document;
 pub mod extension;
 pub mod organization;
 pub mod submission;
+pub mod version;

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
-use crate::routes::authoring::{parse_json, stream_into_store};
+use crate::routes::authoring::{parse_json, small_field, stream_into_store};
 use crate::routes::pages::{parse_id, stream_document, visible_solicitation};
 use crate::state::AppState;
 
@@ -310,9 +310,34 @@ pub struct SaveBody {
     pub content: ApplicationContent,
 }
 
-/// The 409 answer to a save that started from an old version: what is there now, so the
-/// client can show both and let the person merge.
-pub fn conflict_response(state: &AppState, current: &Application, mine_version: i32) -> Response {
+/// The three-way merge of a save that started from an old version: the parts only one side
+/// changed come from that side; where both did, yours is kept and listed as a conflict.
+/// Without the base (too old to be kept) every differing part is a conflict.
+pub fn merge_with(
+    base: Option<&ApplicationContent>,
+    current: &Application,
+    yours: &ApplicationContent,
+) -> granary_applications::merge::Merged {
+    match base {
+        Some(b) => granary_applications::merge::merge(b, &current.content, yours),
+        None => granary_applications::merge::Merged {
+            content: yours.clone(),
+            conflicts: apps::changed_parts(&current.content, yours),
+        },
+    }
+}
+
+/// The 409 answer to a save that started from an old version: what is there now, the merge
+/// of both, and the parts both changed, so the client can show them and let the person
+/// decide. Nothing was saved.
+pub fn conflict_response(
+    state: &AppState,
+    current: &Application,
+    base: Option<&ApplicationContent>,
+    yours: &ApplicationContent,
+    mine_version: i32,
+) -> Response {
+    let merged = merge_with(base, current, yours);
     let body = serde_json::json!({
         "status": 409,
         "message": format!(
@@ -326,6 +351,8 @@ pub fn conflict_response(state: &AppState, current: &Application, mine_version: 
             "updated_at": current.updated_at,
             "content": current.content,
         },
+        "merged": merged.content,
+        "conflicts": merged.conflicts,
         "url": format!("{}/applications/{}", state.public_url, current.id),
     });
     (StatusCode::CONFLICT, Json(body)).into_response()
@@ -342,9 +369,24 @@ pub async fn save(
 ) -> AppResult<Response> {
     let (app, s) = load(&state, &auth, &raw, Need::Edit).await?;
     let b: SaveBody = parse_json(&headers, &body)?;
-    match apps::save(&state.db, &auth.actor()?, app.id, b.version, b.content, state.now()).await {
+    match apps::save(
+        &state.db,
+        &auth.actor()?,
+        app.id,
+        b.version,
+        b.content.clone(),
+        state.now(),
+    )
+    .await
+    {
         Ok(saved) => Ok(Json(application_json(&state, &saved, &s).await?).into_response()),
-        Err(ApplicationError::VersionConflict { current }) => Ok(conflict_response(&state, &current, b.version)),
+        Err(ApplicationError::VersionConflict { current, base }) => Ok(conflict_response(
+            &state,
+            &current,
+            base.as_deref(),
+            &b.content,
+            b.version,
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -379,17 +421,13 @@ pub async fn receive_document(
     {
         match field.name() {
             Some("slot") => {
-                let text = field.text().await.map_err(|e| AppError::bad_request(e.to_string()))?;
+                let text = small_field(field, "slot", 120).await?;
                 slot = Some(
                     DocumentSlot::parse(&text).ok_or_else(|| bad("slot", "not a document this application takes"))?,
                 );
             }
             Some("title") => {
-                let text = field.text().await.map_err(|e| AppError::bad_request(e.to_string()))?;
-                if text.chars().count() > 255 {
-                    return Err(bad("title", "must be at most 255 characters"));
-                }
-                title = text;
+                title = small_field(field, "title", 255).await?;
             }
             Some("file") => {
                 let slot = slot

@@ -37,8 +37,8 @@ use serde::Serialize;
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
 use crate::routes::applications::{
-    Need, applicant_orgs, conflict_response, email_receipt, load, load_receipt, local_time, officer_solicitation,
-    receipt, receive_document,
+    Need, applicant_orgs, conflict_response, email_receipt, load, load_receipt, local_time, merge_with,
+    officer_solicitation, receipt, receive_document,
 };
 use crate::routes::pages::{parse_id, visible_solicitation};
 use crate::state::AppState;
@@ -732,11 +732,8 @@ fn timing(s: &Solicitation, ext: Option<&apps::Extension>, now: DateTime<Utc>) -
         (Some(c), Some(e)) => Some(c.max(e.until)),
         (c, _) => c,
     };
-    let accepting = matches!(s.status, Status::Open | Status::Closed)
-        && match effective {
-            Some(d) => now < d,
-            None => s.status == Status::Open,
-        };
+    // The same rule the submission itself applies.
+    let accepting = apps::check_deadline(s, ext, now).is_ok();
     Timing {
         view: DeadlineView {
             deadline: closes
@@ -1213,7 +1210,10 @@ struct ConflictView {
     by: String,
     when: String,
     version: i32,
+    /// The parts both people changed: yours is in the form, theirs shown beside it.
     parts: Vec<PartDiff>,
+    /// The parts only they changed, whose saved version the form now holds.
+    taken: Vec<String>,
     reload_url: String,
 }
 
@@ -1640,23 +1640,32 @@ fn part_label(part: &str, s: &Solicitation) -> (String, String) {
     (label.to_string(), format!("f-{part}"))
 }
 
-fn conflict_view(s: &Solicitation, current: &Application, yours: &ApplicationContent) -> ConflictView {
+fn conflict_view(
+    s: &Solicitation,
+    current: &Application,
+    yours: &ApplicationContent,
+    merged: &apps::merge::Merged,
+) -> ConflictView {
+    let diff = |part: String| {
+        let (label, anchor) = part_label(&part, s);
+        PartDiff {
+            saved: part_text(&current.content, &part, s),
+            yours: part_text(yours, &part, s),
+            label,
+            anchor,
+        }
+    };
+    // What the form took from the saved version: the parts you had not changed.
+    let taken = apps::changed_parts(yours, &merged.content)
+        .into_iter()
+        .map(|part| part_label(&part, s).0)
+        .collect();
     ConflictView {
         by: current.updated_by.clone(),
         when: local_time(s, current.updated_at),
         version: current.version,
-        parts: apps::changed_parts(&current.content, yours)
-            .into_iter()
-            .map(|part| {
-                let (label, anchor) = part_label(&part, s);
-                PartDiff {
-                    saved: part_text(&current.content, &part, s),
-                    yours: part_text(yours, &part, s),
-                    label,
-                    anchor,
-                }
-            })
-            .collect(),
+        parts: merged.conflicts.iter().cloned().map(diff).collect(),
+        taken,
         reload_url: format!("/applications/{}", current.id),
     }
 }
@@ -2256,7 +2265,7 @@ async fn save_form(
             errors,
         }))),
         // Nothing differs from what is saved now (the autosave got there first): done.
-        Err(ApplicationError::VersionConflict { current })
+        Err(ApplicationError::VersionConflict { current, .. })
             if apps::changed_parts(&current.content, &content).is_empty() =>
         {
             Ok(Saved::Done(Box::new(SavedForm {
@@ -2266,14 +2275,33 @@ async fn save_form(
                 errors,
             })))
         }
-        Err(ApplicationError::VersionConflict { current }) => {
+        Err(ApplicationError::VersionConflict { current, base }) => {
             if json {
-                return Ok(Saved::Answered(conflict_response(state, &current, version)));
+                return Ok(Saved::Answered(conflict_response(
+                    state,
+                    &current,
+                    base.as_deref(),
+                    &content,
+                    version,
+                )));
             }
-            // Your text stays in the form; saving again (from the current version) keeps it.
-            form.version = current.version.to_string();
-            let mut v = EditorView::typed(form, content.clone(), errors, StatusCode::CONFLICT);
-            v.conflict = Some(conflict_view(s, &current, &content));
+            // The form shows the merge: the parts only the other person changed come from
+            // the saved version, the rest (and every part both changed) are yours. Saving it
+            // again (from the current version) keeps both people's work. When the form had
+            // entries that could not be read, it is shown as typed instead.
+            let merged = merge_with(base.as_deref(), &current, &content);
+            let mut v = if errors.is_empty() {
+                EditorView::typed(
+                    EditorForm::from_content(&merged.content, current.version),
+                    merged.content.clone(),
+                    errors,
+                    StatusCode::CONFLICT,
+                )
+            } else {
+                form.version = current.version.to_string();
+                EditorView::typed(form, content.clone(), errors, StatusCode::CONFLICT)
+            };
+            v.conflict = Some(conflict_view(s, &current, &content, &merged));
             Ok(Saved::Answered(render_editor(state, auth, &current, s, v).await?))
         }
         Err(ApplicationError::Invalid(more)) if !json => {

@@ -201,17 +201,7 @@ pub async fn store_attachment(
     {
         match field.name() {
             Some("title") => {
-                let bytes = field.bytes().await.map_err(|e| AppError::bad_request(e.to_string()))?;
-                if bytes.len() > 1024 {
-                    return Err(AppError::invalid(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        vec![FieldError {
-                            field: "title".into(),
-                            message: "must be at most 255 characters".into(),
-                        }],
-                    ));
-                }
-                title = Some(String::from_utf8_lossy(&bytes).into_owned());
+                title = Some(small_field(field, "title", 255).await?);
             }
             Some("file") => {
                 let title = title.take().ok_or_else(|| {
@@ -347,4 +337,39 @@ pub(crate) async fn stream_into_store(
         return Err(e.into());
     }
     Ok((key, doc))
+}
+
+/// Reads a short text field of a multipart upload, refusing it as soon as it grows past
+/// `max_chars` characters (at most four bytes each), so an upload route that streams large
+/// files cannot be made to buffer a huge text field instead.
+pub(crate) async fn small_field(
+    mut field: axum::extract::multipart::Field<'_>,
+    name: &str,
+    max_chars: usize,
+) -> AppResult<String> {
+    let too_long = || {
+        AppError::invalid(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec![FieldError {
+                field: name.into(),
+                message: format!("must be at most {max_chars} characters"),
+            }],
+        )
+    };
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| AppError::bad_request(format!("The upload did not finish: {e}")))?
+    {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() > max_chars * 4 {
+            return Err(too_long());
+        }
+    }
+    let text = String::from_utf8(bytes).map_err(|_| AppError::bad_request(format!("{name} is not UTF-8 text")))?;
+    if text.chars().count() > max_chars {
+        return Err(too_long());
+    }
+    Ok(text)
 }

@@ -21,6 +21,15 @@ use crate::error::{AppError, AppResult};
 use crate::routes::applications::{Need, load, local_time, receipt};
 use crate::state::AppState;
 
+/// At most this many packages are written at once: each holds a blocking thread while the
+/// client downloads it.
+static WRITERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
+/// Text for one line of the receipt: no line breaks or other control characters.
+fn one_line(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
 /// A name safe inside a zip: plain characters, no folders.
 fn entry_name(s: &str) -> String {
     s.chars()
@@ -57,17 +66,20 @@ pub async fn download(auth: Auth, State(state): State<AppState>, Path(raw): Path
             entry_name(&d.slot.as_string()),
             entry_name(&d.filename)
         );
+        // Check every document is there before the response starts: a missing one afterwards
+        // could only cut the download off.
+        state.store.head(&key).await?;
         files.push((name, key));
     }
     let mut text = format!(
         "Granary receipt\r\n\r\nTracking number: {}\r\nSolicitation: {} {}\r\nOrganization: {}\r\nReceived: {} ({})\r\nSubmitted by: {}\r\nSHA-256 of application.json: {}\r\n",
         r.tracking_number,
         r.solicitation_number,
-        r.solicitation_title,
-        r.organization,
+        one_line(&r.solicitation_title),
+        one_line(&r.organization),
         r.submitted_at_local,
         r.submitted_at.to_rfc3339(),
-        r.submitted_by,
+        one_line(&r.submitted_by),
         r.digest,
     );
     if let Some(until) = r.on_time_by_extension_until {
@@ -81,15 +93,27 @@ pub async fn download(auth: Auth, State(state): State<AppState>, Path(raw): Path
     }
     text.push_str("\r\nDocuments (SHA-256, bytes, name):\r\n");
     for d in &r.documents {
-        text.push_str(&format!("{}  {}  {}\r\n", d.sha256, d.size_bytes, d.filename));
+        text.push_str(&format!(
+            "{}  {}  {}\r\n",
+            d.sha256,
+            d.size_bytes,
+            one_line(&d.filename)
+        ));
     }
 
+    let permit = WRITERS.try_acquire().map_err(|_| {
+        AppError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "Several packages are being prepared right now; please try again in a minute.",
+        )
+    })?;
     let (reader, writer) = tokio::io::duplex(64 * 1024);
     let store = state.store.clone();
     let handle = tokio::runtime::Handle::current();
     let tracking = sub.tracking_number.clone();
     let snapshot_json = sub.snapshot_json;
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let result = (|| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             let out = SyncIoBridge::new_with_handle(writer, handle.clone());
             let mut zip = zip::ZipWriter::new_stream(out);
