@@ -146,6 +146,9 @@ fn split_list(s: &str, upper: bool) -> Vec<String> {
 /// One budget row as typed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct LineRow {
+    /// The row's number in the form that was sent: the form shows saved line n as row n, so
+    /// this names the saved line even after blank rows before it are dropped.
+    sent_as: Option<usize>,
     category: String,
     description: String,
     quantity: String,
@@ -301,7 +304,9 @@ impl EditorForm {
             lines: b
                 .lines
                 .iter()
-                .map(|l| LineRow {
+                .enumerate()
+                .map(|(i, l)| LineRow {
+                    sent_as: Some(i),
                     category: l.category.slug().to_string(),
                     description: l.description.clone(),
                     quantity: l.quantity.normalize().to_string(),
@@ -373,7 +378,14 @@ impl EditorForm {
         for (key, claim) in f.priorities.iter_mut() {
             claim.0 = claimed.contains(key);
         }
-        f.lines = rows.into_values().filter(|r| !r.is_blank()).collect();
+        f.lines = rows
+            .into_iter()
+            .map(|(i, mut r)| {
+                r.sent_as = Some(i);
+                r
+            })
+            .filter(|r| !r.is_blank())
+            .collect();
         f
     }
 
@@ -431,7 +443,9 @@ impl EditorForm {
         let mut lines = Vec::with_capacity(self.lines.len());
         for (i, row) in self.lines.iter().enumerate() {
             let field = |name: &str| format!("budget.lines[{i}].{name}");
-            let before = old.lines.get(i);
+            // The saved line this row was, to keep its value when what was typed cannot be
+            // read: the one the form showed in this row.
+            let before = row.sent_as.and_then(|n| old.lines.get(n));
             let category = match BudgetCategory::parse(&row.category) {
                 Some(cat) => cat,
                 None => {
@@ -3012,6 +3026,37 @@ mod tests {
             }
         );
         assert_eq!(c.budget.indirect_requested, None);
+    }
+
+    #[test]
+    fn an_unreadable_cost_keeps_its_own_lines_value_after_a_blank_row_is_dropped() {
+        let mut base = ApplicationContent::default();
+        for (d, dollars) in [("Rent", 1000), ("Coach", 500)] {
+            base.budget.lines.push(BudgetLine {
+                description: d.into(),
+                unit_cost: Money::from_dollars(dollars).unwrap(),
+                ..Default::default()
+            });
+        }
+        // Rent is blanked out (the row is dropped), and Coach's cost mistyped.
+        let f = EditorForm::from_pairs(&pairs(&[
+            ("version", "1"),
+            ("budget.lines[0].category", "personnel"),
+            ("budget.lines[0].description", ""),
+            ("budget.lines[0].unit_cost", ""),
+            ("budget.lines[1].category", "personnel"),
+            ("budget.lines[1].description", "Coach"),
+            ("budget.lines[1].unit_cost", "5OO"),
+        ]));
+        let (c, errors) = f.to_content(&base);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(c.budget.lines.len(), 1);
+        assert_eq!(c.budget.lines[0].description, "Coach");
+        assert_eq!(
+            c.budget.lines[0].unit_cost,
+            Money::from_dollars(500).unwrap(),
+            "Coach's own cost, not Rent's"
+        );
     }
 
     #[test]
