@@ -433,3 +433,59 @@ async fn the_demo_has_submitted_applications_for_the_offices_to_see() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains("Cure the Streets Coalition (demo)"));
 }
+
+#[tokio::test]
+async fn application_documents_and_packages_work_on_s3() {
+    let g = Granary::demo_on_s3().await;
+    seed_demo_users(&g.db.db, t0()).await.unwrap();
+    let org = eastside(&g).await;
+    let sid = g.id_of("NNPC-2027-MG-90006").await;
+    let mut ana = signed_in(&g, "applicant@demo.granary.test").await;
+    let r = json(
+        &mut ana,
+        Method::POST,
+        &format!("/api/v1/solicitations/{sid}/applications"),
+        serde_json::json!({ "organization_id": org }),
+    )
+    .await;
+    let app = r.json()["id"].as_str().unwrap().to_string();
+    let s = granary_solicitations::get_by_number(&g.db.db, "NNPC-2027-MG-90006")
+        .await
+        .unwrap();
+    let content = granary_applications::sample::complete_content(&s, "On S3");
+    let r = json(
+        &mut ana,
+        Method::PUT,
+        &format!("/api/v1/applications/{app}"),
+        serde_json::json!({ "version": 1, "content": content }),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // A document larger than one multipart part of the S3 client's default, streamed through.
+    let mut big = pdf_bytes("big budget");
+    big.extend(std::iter::repeat_n(b'x', 6 * 1024 * 1024));
+    let r = upload(&mut ana, &app, "required:simple_budget", "budget.pdf", &big).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    use sha2::Digest;
+    assert_eq!(r.json()["sha256"], hex::encode(sha2::Sha256::digest(&big)));
+    let r = upload(&mut ana, &app, "required:w9_form", "w9.pdf", &pdf_bytes("w9")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = json(
+        &mut ana,
+        Method::POST,
+        &format!("/api/v1/applications/{app}/submit"),
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = ana.get(&format!("/api/v1/applications/{app}/package")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(r.body.clone())).expect("a valid zip");
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(
+        &mut zip.by_name("documents/01-required_simple_budget-budget.pdf").unwrap(),
+        &mut out,
+    )
+    .unwrap();
+    assert_eq!(out, big, "the document comes back whole from S3");
+}
