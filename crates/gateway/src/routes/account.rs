@@ -224,9 +224,16 @@ pub struct SignUpForm {
 /// Queues an email and asks for it to be delivered now (a background loop retries failures).
 pub async fn send_email(state: &AppState, to: &identity::EmailAddress, subject: &str, body: &str) -> AppResult<()> {
     identity::enqueue_email(&state.db, to, subject, body, state.now()).await?;
+    wake_postman(state);
+    Ok(())
+}
+
+/// Asks for queued email to be delivered now: the server's mail loop when there is one,
+/// otherwise (in tests) a task of its own.
+pub fn wake_postman(state: &AppState) {
     if let Some(postman) = &state.postman {
         postman.notify_one();
-        return Ok(());
+        return;
     }
     let (db, mailer, now) = (state.db.clone(), state.mailer.clone(), state.now());
     tokio::spawn(async move {
@@ -234,7 +241,6 @@ pub async fn send_email(state: &AppState, to: &identity::EmailAddress, subject: 
             tracing::warn!(error = %e, "delivering email failed; it stays queued");
         }
     });
-    Ok(())
 }
 
 async fn send_verification(state: &AppState, user: &identity::User) -> AppResult<()> {

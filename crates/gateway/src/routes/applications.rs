@@ -498,51 +498,73 @@ pub async fn download_document(
     stream_document(&state, &doc).await
 }
 
-/// Sends the receipt by email to the person who submitted. A failure to queue it is logged,
-/// never turned into a failed submission: the receipt page is the record.
-pub async fn email_receipt(state: &AppState, auth: &Auth, s: &Solicitation, sub: &Submission) {
-    let Some(user) = auth.user() else { return };
-    let result = async {
-        let u = granary_identity::get_user(&state.db, user.id).await?;
-        let r = receipt(state, s, sub)?;
-        let docs: Vec<String> = r
-            .documents
-            .iter()
-            .map(|d| format!("  - {} ({} bytes, SHA-256 {})", d.filename, d.size_bytes, d.sha256))
-            .collect();
-        let body = format!(
-            "Hello {name},\n\nGranary received {org}'s application to {number}, {title}.\n\nTracking number: {tn}\nReceived: {at}\nSubmitted by: {by}\nSnapshot SHA-256: {digest}\n\nDocuments:\n{docs}\n\nKeep this message: the tracking number and the SHA-256 identify exactly what was received. The receipt is also at {url}\n",
-            name = u.display_name,
-            org = r.organization,
-            number = r.solicitation_number,
-            title = r.solicitation_title,
-            tn = r.tracking_number,
-            at = r.submitted_at_local,
-            by = r.submitted_by,
-            digest = r.digest,
-            docs = if docs.is_empty() { "  (none)".to_string() } else { docs.join("\n") },
-            url = r.receipt_url,
-        );
-        crate::routes::account::send_email(
-            state,
-            &u.email,
-            &format!("Application received: {}", r.tracking_number),
-            &body,
-        )
-        .await?;
-        Ok::<(), AppError>(())
+/// The receipt email's subject and text.
+fn receipt_email(r: &ApiReceipt, name: &str) -> (String, String) {
+    let docs: Vec<String> = r
+        .documents
+        .iter()
+        .map(|d| format!("  - {} ({} bytes, SHA-256 {})", d.filename, d.size_bytes, d.sha256))
+        .collect();
+    let body = format!(
+        "Hello {name},\n\nGranary received {org}'s application to {number}, {title}.\n\nTracking number: {tn}\nReceived: {at}\nSubmitted by: {by}\nSnapshot SHA-256: {digest}\n\nDocuments:\n{docs}\n\nKeep this message: the tracking number and the SHA-256 identify exactly what was received. The receipt is also at {url}\n",
+        org = r.organization,
+        number = r.solicitation_number,
+        title = r.solicitation_title,
+        tn = r.tracking_number,
+        at = r.submitted_at_local,
+        by = r.submitted_by,
+        digest = r.digest,
+        docs = if docs.is_empty() {
+            "  (none)".to_string()
+        } else {
+            docs.join("\n")
+        },
+        url = r.receipt_url,
+    );
+    (format!("Application received: {}", r.tracking_number), body)
+}
+
+/// Submits an application and queues the receipt email to the person submitting, in one
+/// transaction: a submission that is received always has its receipt on the way. Queueing
+/// the email cannot fail the submission (it is logged; the receipt page is the record).
+pub async fn submit_with_receipt(
+    state: &AppState,
+    auth: &Auth,
+    s: &Solicitation,
+    app: ApplicationId,
+) -> Result<Submission, ApplicationError> {
+    let actor = auth.actor().map_err(|e| ApplicationError::Corrupt(e.message))?;
+    let user = match auth.user() {
+        Some(u) => granary_identity::get_user(&state.db, u.id).await.ok(),
+        None => None,
+    };
+    let txn = granary_core::db::begin_write(&state.db).await?;
+    let sub = apps::submit(&txn, &actor, app, state.clock.as_ref()).await?;
+    if let Some(u) = &user {
+        let queued = match receipt(state, s, &sub) {
+            Ok(r) => {
+                let (subject, body) = receipt_email(&r, &u.display_name);
+                granary_identity::enqueue_email(&txn, &u.email, &subject, &body, state.now())
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            Err(e) => Err(e.message),
+        };
+        if let Err(e) = queued {
+            tracing::warn!(error = %e, tracking_number = %sub.tracking_number, "queueing the receipt email failed");
+        }
     }
-    .await;
-    if let Err(e) = result {
-        tracing::warn!(error = %e.message, tracking_number = %sub.tracking_number, "queueing the receipt email failed");
+    txn.commit().await?;
+    if user.is_some() {
+        crate::routes::account::wake_postman(state);
     }
+    Ok(sub)
 }
 
 /// Submits: 201 with the receipt; 422 listing every missing item; 409 when late.
 pub async fn submit(auth: Auth, State(state): State<AppState>, Path(raw): Path<String>) -> AppResult<Response> {
     let (app, s) = load(&state, &auth, &raw, Need::Edit).await?;
-    let sub = apps::submit(&state.db, &auth.actor()?, app.id, state.clock.as_ref()).await?;
-    email_receipt(&state, &auth, &s, &sub).await;
+    let sub = submit_with_receipt(&state, &auth, &s, app.id).await?;
     Ok((StatusCode::CREATED, Json(receipt(&state, &s, &sub)?)).into_response())
 }
 

@@ -37,8 +37,8 @@ use serde::Serialize;
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
 use crate::routes::applications::{
-    Need, applicant_orgs, conflict_response, email_receipt, load, load_receipt, local_time, merge_with,
-    officer_solicitation, receipt, receive_document,
+    Need, applicant_orgs, conflict_response, load, load_receipt, local_time, merge_with, officer_solicitation, receipt,
+    receive_document, submit_with_receipt,
 };
 use crate::routes::pages::{parse_id, visible_solicitation};
 use crate::state::AppState;
@@ -2429,11 +2429,8 @@ pub async fn submit(
             }
         }
     }
-    match apps::submit(&state.db, &auth.actor()?, app.id, state.clock.as_ref()).await {
-        Ok(sub) => {
-            email_receipt(&state, &auth, &s, &sub).await;
-            Ok(Redirect::to(&format!("/receipts/{}", sub.tracking_number)).into_response())
-        }
+    match submit_with_receipt(&state, &auth, &s, app.id).await {
+        Ok(sub) => Ok(Redirect::to(&format!("/receipts/{}", sub.tracking_number)).into_response()),
         Err(ApplicationError::Incomplete(problems)) => {
             let mut v = EditorView::saved(&app);
             let n = problems.0.len();
