@@ -9,7 +9,7 @@ use granary_core::audit::{self, AuditEvent};
 use granary_core::db::begin_write;
 use granary_core::document_record;
 use granary_core::id::{ApplicationId, DocumentId, OrganizationId, SolicitationId, SubmissionId};
-use granary_core::time::{Clock, format_instant, parse_time_zone};
+use granary_core::time::{Clock, format_instant};
 use granary_core::{Actor, Money, ValidationErrors};
 use granary_solicitations::{self as sol, Solicitation, Status};
 use sea_orm::ActiveValue::Set;
@@ -141,10 +141,7 @@ pub async fn of_organizations<C: ConnectionTrait>(db: &C, orgs: &[OrganizationId
 }
 
 fn shown_deadline(s: &Solicitation, at: DateTime<Utc>) -> String {
-    match parse_time_zone(&s.content.dates.time_zone) {
-        Ok(tz) => format_instant(at, tz),
-        Err(_) => format_instant(at, granary_core::time::DEFAULT_TIME_ZONE),
-    }
+    format_instant(at, s.time_zone())
 }
 
 fn late(s: &Solicitation, deadline: DateTime<Utc>) -> ApplicationError {

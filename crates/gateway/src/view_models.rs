@@ -3,9 +3,8 @@
 //! these strings; they compute nothing.
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use granary_core::Money;
-use granary_core::time::{DEFAULT_TIME_ZONE, format_date, format_instant, parse_time_zone, time_left};
+use granary_core::time::{format_date, format_instant, time_left};
 use granary_solicitations::{Amendment, Attachment, Establishment, Mechanism, Solicitation, Status};
 use serde::Serialize;
 
@@ -33,12 +32,8 @@ pub struct Card {
     pub program_areas: Vec<Labelled>,
 }
 
-fn zone(s: &Solicitation) -> Tz {
-    parse_time_zone(&s.content.dates.time_zone).unwrap_or(DEFAULT_TIME_ZONE)
-}
-
 pub fn card(s: &Solicitation, now: DateTime<Utc>) -> Card {
-    let tz = zone(s);
+    let tz = s.time_zone();
     let status = s.effective_status(now);
     let closes_at = s.content.dates.closes_at;
     Card {
@@ -196,7 +191,7 @@ fn lower_first(s: &str) -> String {
 }
 
 pub fn detail(s: &Solicitation, amendments: &[Amendment], attachments: &[Attachment], now: DateTime<Utc>) -> Detail {
-    let tz = zone(s);
+    let tz = s.time_zone();
     let c = &s.content;
     let f = &c.funding;
     let g = &c.eligibility.geography;

@@ -341,6 +341,13 @@ pub struct Solicitation {
 }
 
 impl Solicitation {
+    /// The time zone its dates are shown in: the one it names, or the default when the name
+    /// is not a known zone (validation refuses those before posting).
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        granary_core::time::parse_time_zone(&self.content.dates.time_zone)
+            .unwrap_or(granary_core::time::DEFAULT_TIME_ZONE)
+    }
+
     /// The status the public sees now: an open solicitation whose deadline has passed is
     /// closed even before the sweep records it.
     pub fn effective_status(&self, now: DateTime<Utc>) -> Status {

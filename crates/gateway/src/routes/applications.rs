@@ -21,7 +21,7 @@ use granary_applications::{
 };
 use granary_core::id::{ApplicationId, OrganizationId};
 use granary_core::policy::{Action, OrgKind};
-use granary_core::time::{format_instant, parse_time_zone};
+use granary_core::time::format_instant;
 use granary_core::{Actor, FieldError};
 use granary_solicitations::{self as sol, Solicitation};
 use serde::{Deserialize, Serialize};
@@ -106,8 +106,7 @@ pub fn applicant_orgs(auth: &Auth) -> Vec<OrganizationId> {
 
 /// A solicitation's deadline as its applicants read it.
 pub fn local_time(s: &Solicitation, at: DateTime<Utc>) -> String {
-    let tz = parse_time_zone(&s.content.dates.time_zone).unwrap_or(granary_core::time::DEFAULT_TIME_ZONE);
-    format_instant(at, tz)
+    format_instant(at, s.time_zone())
 }
 
 #[derive(Serialize)]
@@ -643,8 +642,7 @@ pub async fn list_for_solicitation(
 pub async fn export_csv(auth: Auth, State(state): State<AppState>, Path(raw): Path<String>) -> AppResult<Response> {
     let s = officer_solicitation(&state, &auth, &raw).await?;
     let rows = apps::list_for_solicitation(&state.db, s.id).await?;
-    let tz = parse_time_zone(&s.content.dates.time_zone).unwrap_or(granary_core::time::DEFAULT_TIME_ZONE);
-    let body = apps::csv::export(&rows, tz);
+    let body = apps::csv::export(&rows, s.time_zone());
     let name: String = s
         .content
         .number

@@ -19,7 +19,6 @@ use axum::extract::{FromRequest, Multipart, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use chrono_tz::Tz;
 use granary_applications::budget::{self, BudgetCategory, BudgetLine, IndirectRate};
 use granary_applications::eligibility::{self, EligibilityAnswers, QuestionKind, Verdict};
 use granary_applications::{
@@ -28,7 +27,7 @@ use granary_applications::{
 };
 use granary_core::id::OrganizationId;
 use granary_core::policy::{Action, OrgKind};
-use granary_core::time::{DEFAULT_TIME_ZONE, instant_in_zone, parse_time_zone, time_left};
+use granary_core::time::{instant_in_zone, time_left};
 use granary_core::{FieldError, Money};
 use granary_solicitations::{ApplicantType, Establishment, ProgramArea, Solicitation, Status};
 use rust_decimal::Decimal;
@@ -57,10 +56,6 @@ fn field_error(field: impl Into<String>, message: impl Into<String>) -> FieldErr
         field: field.into(),
         message: message.into(),
     }
-}
-
-fn zone(s: &Solicitation) -> Tz {
-    parse_time_zone(&s.content.dates.time_zone).unwrap_or(DEFAULT_TIME_ZONE)
 }
 
 /// A form body as name/value pairs, read leniently.
@@ -762,7 +757,7 @@ fn timing(s: &Solicitation, ext: Option<&apps::Extension>, now: DateTime<Utc>) -
             extension: ext
                 .filter(|e| closes.is_none_or(|c| e.until > c))
                 .map(|e| format!("Your organization has an extension until {}.", local_time(s, e.until))),
-            time_zone: zone(s).name().to_string(),
+            time_zone: s.time_zone().name().to_string(),
         },
         accepting,
     }
@@ -2937,7 +2932,7 @@ pub async fn extension(
     let (Some(org), Some(date), Some(time), true) = (org, date, time, errors.is_empty()) else {
         return render_officer(&state, &auth, &s, input, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
-    let until = instant_in_zone(date, time, zone(&s));
+    let until = instant_in_zone(date, time, s.time_zone());
     match apps::grant_extension(&state.db, &auth.actor()?, s.id, org, until, &input.reason, state.now()).await {
         Ok(_) => {
             Ok(Redirect::to(&format!("/manage/solicitations/{}/applications?notice=extended", s.id)).into_response())

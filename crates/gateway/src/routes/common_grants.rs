@@ -12,7 +12,6 @@ use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, NaiveTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use granary_core::Money;
-use granary_core::time::{DEFAULT_TIME_ZONE, parse_time_zone};
 use granary_solicitations::{
     self as sol, ApplicantType, Range, SearchQuery, Solicitation, SortField, SortOrder, Status,
 };
@@ -44,10 +43,6 @@ impl From<Money> for CgMoney {
 
 fn utc(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-fn zone(s: &Solicitation) -> Tz {
-    parse_time_zone(&s.content.dates.time_zone).unwrap_or(DEFAULT_TIME_ZONE)
 }
 
 fn single_date(name: &str, at: DateTime<Utc>, tz: Tz, description: &str) -> Value {
@@ -105,7 +100,7 @@ fn applicant_type(t: ApplicantType) -> Value {
 /// A solicitation as a CommonGrants `OpportunityBase`.
 pub fn opportunity(s: &Solicitation, now: DateTime<Utc>, public_url: &str) -> Value {
     let c = &s.content;
-    let tz = zone(s);
+    let tz = s.time_zone();
     let status = match s.effective_status(now) {
         Status::Forecasted => json!({ "value": "forecasted" }),
         Status::Open => json!({ "value": "open" }),
