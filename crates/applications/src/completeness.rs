@@ -34,6 +34,17 @@ fn too_long(out: &mut Vec<FieldError>, field: &str, what: &str, text: &str, max:
     }
 }
 
+/// Every problem that stands between this application and submission, for callers that
+/// already hold the solicitation and the application's documents; the budget is summed here.
+pub fn check(
+    app: &ApplicationContent,
+    solicitation: &Solicitation,
+    documents: &[ApplicationDocument],
+) -> Vec<FieldError> {
+    let summary = budget::summarize(&app.budget).ok();
+    problems(app, solicitation, documents, summary.as_ref())
+}
+
 /// Every problem that stands between this application and submission, in the order the
 /// application's page shows its sections. `summary` is the budget as computed (None when it
 /// could not be, which is itself reported).

@@ -629,8 +629,7 @@ where
 pub async fn problems<C: ConnectionTrait>(db: &C, app: &Application) -> Result<Vec<granary_core::FieldError>> {
     let s = sol::get(db, app.solicitation_id).await?;
     let docs = documents(db, app.id).await?;
-    let summary = budget::summarize(&app.content.budget).ok();
-    Ok(completeness::problems(&app.content, &s, &docs, summary.as_ref()))
+    Ok(completeness::check(&app.content, &s, &docs))
 }
 
 fn to_submission(row: submission::Model) -> Submission {

@@ -185,7 +185,7 @@ pub fn receipt(state: &AppState, s: &Solicitation, sub: &Submission) -> AppResul
 /// documents, what is missing, and every submission.
 pub async fn application_json(state: &AppState, app: &Application, s: &Solicitation) -> AppResult<serde_json::Value> {
     let docs = apps::documents(&state.db, app.id).await?;
-    let problems = apps::problems(&state.db, app).await?;
+    let problems = apps::completeness::check(&app.content, s, &docs);
     let subs = apps::submissions(&state.db, app.id).await?;
     let ext = apps::extension_for(&state.db, s.id, app.organization.id).await?;
     let budget = match budget::summarize(&app.content.budget) {

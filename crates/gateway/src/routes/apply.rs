@@ -1791,7 +1791,7 @@ async fn render_editor(
     let ext = apps::extension_for(&state.db, s.id, app.organization.id).await?;
     let problems = match v.problems {
         Some(p) => p,
-        None => apps::problems(&state.db, app).await?,
+        None => apps::completeness::check(&app.content, s, &docs),
     };
     let now = state.now();
     let t = timing(s, ext.as_ref(), now);
@@ -2354,7 +2354,8 @@ pub async fn save(
         Saved::Done(done) => *done,
     };
     if json {
-        let problems = apps::problems(&state.db, &saved).await?;
+        let docs = apps::documents(&state.db, saved.id).await?;
+        let problems = apps::completeness::check(&saved.content, &s, &docs);
         let anchors = HashSet::new();
         return Ok(axum::Json(serde_json::json!({
             "version": saved.version,
