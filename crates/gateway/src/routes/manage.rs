@@ -1655,17 +1655,12 @@ pub async fn transition(
         .find(|(k, _)| k == "action")
         .map(|(_, v)| v.trim().to_string())
         .unwrap_or_default();
-    let step = match action.as_str() {
-        "forecast" => Transition::Forecast,
-        "open" => Transition::Open,
-        "close" => Transition::Close,
-        "archive" => Transition::Archive,
-        _ => {
-            return Err(AppError::invalid(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                vec![field_error("action", "choose forecast, open, close or archive")],
-            ));
-        }
+    // The same names the API takes: the transition's own serde names.
+    let Ok(step) = serde_json::from_value::<Transition>(serde_json::Value::String(action.clone())) else {
+        return Err(AppError::invalid(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec![field_error("action", "choose forecast, open, close or archive")],
+        ));
     };
     match sol::transition(&state.db, &auth.actor()?, s.id, step, state.now()).await {
         Ok(_) => Ok(Redirect::to(&format!("/manage/solicitations/{}?notice={action}", s.id)).into_response()),
