@@ -370,45 +370,9 @@ pub async fn ready_application(g: &Granary, number: &str, org: granary_core::id:
     let app = apps::save(&g.db.db, &who, app.id, app.version, content, g.clock.now())
         .await
         .unwrap();
-    for d in s.content.required_documents.iter().filter(|d| d.required) {
-        let doc = granary_core::id::DocumentId::new();
-        let key = granary_documents::DocumentKey::parse(&format!("applications/{}/{doc}", app.id)).unwrap();
-        let meta = g
-            .store
-            .put(
-                &key,
-                Box::pin(std::io::Cursor::new(pdf_bytes(&d.name))),
-                Some("application/pdf"),
-            )
-            .await
-            .unwrap();
-        granary_core::document_record::insert(
-            &g.db.db,
-            granary_core::document_record::NewDocument {
-                id: doc,
-                storage_key: key.as_str().into(),
-                filename: format!("{}.pdf", d.key),
-                content_type: "application/pdf".into(),
-                size_bytes: meta.size,
-                sha256: meta.sha256,
-                uploaded_by: "cli:test-applicant".into(),
-            },
-            g.clock.now(),
-        )
+    granary_gateway::seed::attach_sample_documents(&g.db.db, &g.store, &who, &s, app.id, "test", g.clock.now())
         .await
         .unwrap();
-        apps::attach_document(
-            &g.db.db,
-            &who,
-            app.id,
-            apps::DocumentSlot::Required(d.key.clone()),
-            doc,
-            &d.name,
-            g.clock.now(),
-        )
-        .await
-        .unwrap();
-    }
     let problems = apps::problems(&g.db.db, &app).await.unwrap();
     assert!(problems.is_empty(), "the sample application is complete: {problems:?}");
     app

@@ -531,45 +531,61 @@ pub async fn seed_demo_applications(
             now,
         )
         .await?;
-        for d in s.content.required_documents.iter().filter(|d| d.required) {
-            let doc = DocumentId::new();
-            let key = DocumentKey::parse(&format!("applications/{}/{doc}", app.id))?;
-            let text = format!("%PDF-1.4\n% {name}: {}\n%%EOF\n", d.name);
-            let meta = store
-                .put(
-                    &key,
-                    Box::pin(std::io::Cursor::new(text.into_bytes())),
-                    Some("application/pdf"),
-                )
-                .await?;
-            document_record::insert(
-                db,
-                NewDocument {
-                    id: doc,
-                    storage_key: key.as_str().to_string(),
-                    filename: format!("{}.pdf", d.key),
-                    content_type: "application/pdf".into(),
-                    size_bytes: meta.size,
-                    sha256: meta.sha256,
-                    uploaded_by: actor.audit_label(),
-                },
-                now,
-            )
-            .await?;
-            apps::attach_document(
-                db,
-                &actor,
-                app.id,
-                apps::DocumentSlot::Required(d.key.clone()),
-                doc,
-                &d.name,
-                now,
-            )
-            .await?;
-        }
+        attach_sample_documents(db, store, &actor, &s, app.id, name, now).await?;
         let clock = granary_core::time::FixedClock::at(now);
         apps::submit(db, &actor, app.id, &clock).await?;
         made += 1;
     }
     Ok(made)
+}
+
+/// Puts a small PDF naming `who` into each required document's slot of an application: the
+/// documents of the demo applications, and of the tests' ready applications.
+pub async fn attach_sample_documents(
+    db: &DatabaseConnection,
+    store: &Arc<dyn DocumentStore>,
+    actor: &Actor,
+    s: &granary_solicitations::Solicitation,
+    app: granary_core::id::ApplicationId,
+    who: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    use granary_applications as apps;
+    for d in s.content.required_documents.iter().filter(|d| d.required) {
+        let doc = DocumentId::new();
+        let key = DocumentKey::parse(&format!("applications/{app}/{doc}"))?;
+        let text = format!("%PDF-1.4\n% {who}: {}\n%%EOF\n", d.name);
+        let meta = store
+            .put(
+                &key,
+                Box::pin(std::io::Cursor::new(text.into_bytes())),
+                Some("application/pdf"),
+            )
+            .await?;
+        document_record::insert(
+            db,
+            NewDocument {
+                id: doc,
+                storage_key: key.as_str().to_string(),
+                filename: format!("{}.pdf", d.key),
+                content_type: "application/pdf".into(),
+                size_bytes: meta.size,
+                sha256: meta.sha256,
+                uploaded_by: actor.audit_label(),
+            },
+            now,
+        )
+        .await?;
+        apps::attach_document(
+            db,
+            actor,
+            app,
+            apps::DocumentSlot::Required(d.key.clone()),
+            doc,
+            &d.name,
+            now,
+        )
+        .await?;
+    }
+    Ok(())
 }
