@@ -97,6 +97,18 @@ async fn lock_row<C: ConnectionTrait>(db: &C, id: ApplicationId) -> Result<appli
         .ok_or_else(|| ApplicationError::NotFound(id.to_string()))
 }
 
+/// Locks an application's row as `lock_row` does, refusing unless its status lets the
+/// applicant change it.
+async fn lock_editable<C: ConnectionTrait>(db: &C, id: ApplicationId) -> Result<application::Model> {
+    let row = lock_row(db, id).await?;
+    let status = ApplicationStatus::parse(&row.status)
+        .ok_or_else(|| ApplicationError::Corrupt(format!("status {:?}", row.status)))?;
+    if !status.is_editable() {
+        return Err(ApplicationError::NotEditable { status });
+    }
+    Ok(row)
+}
+
 /// An application by id.
 pub async fn get<C: ConnectionTrait>(db: &C, id: ApplicationId) -> Result<Application> {
     let row = application::Entity::find_by_id(id.as_uuid())
@@ -522,11 +534,7 @@ where
         return Err(ApplicationError::field("title", "must be at most 255 characters"));
     }
     let txn = begin_write(db).await?;
-    let row = lock_row(&txn, id).await?;
-    let status = ApplicationStatus::parse(&row.status).unwrap_or(ApplicationStatus::Submitted);
-    if !status.is_editable() {
-        return Err(ApplicationError::NotEditable { status });
-    }
+    let row = lock_editable(&txn, id).await?;
     let s = sol::get(&txn, SolicitationId(row.solicitation_id)).await?;
     check_slot(&s, &slot)?;
     let current = documents(&txn, id).await?;
@@ -598,11 +606,7 @@ where
 {
     let now = now.trunc_subsecs(6);
     let txn = begin_write(db).await?;
-    let row = lock_row(&txn, id).await?;
-    let status = ApplicationStatus::parse(&row.status).unwrap_or(ApplicationStatus::Submitted);
-    if !status.is_editable() {
-        return Err(ApplicationError::NotEditable { status });
-    }
+    lock_editable(&txn, id).await?;
     let link = document::Entity::find_by_id(attachment)
         .filter(document::Column::ApplicationId.eq(id.as_uuid()))
         .filter(document::Column::ReplacedAt.is_null())
