@@ -231,6 +231,29 @@ async fn apply_save_conflict_upload_submit_and_receipt_over_the_api() {
     )
     .await;
     assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", r.text());
+    // A file for a slot this solicitation does not have is stored, then refused when it is
+    // attached: the catalogue entry goes with the refusal, in the same transaction.
+    let catalogued = async || {
+        let row = sea_orm::ConnectionTrait::query_one_raw(
+            &g.db.db,
+            sea_orm::Statement::from_string(
+                g.db.db.get_database_backend(),
+                "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM documents",
+            ),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    };
+    let before = catalogued().await;
+    let r = upload(&mut ana, &app, "required:not_asked_for", "x.pdf", &pdf_bytes("x")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(
+        catalogued().await,
+        before,
+        "no document is catalogued without its attachment"
+    );
     let r = upload(
         &mut ana,
         &app,

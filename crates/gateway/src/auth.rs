@@ -13,6 +13,7 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use granary_core::policy::{Action, Decision, Principal, decide};
+use granary_identity::EmailAddress;
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -46,10 +47,16 @@ impl PolicyConsulted {
 /// The principal and the policy, for a handler.
 pub struct Auth {
     pub principal: Principal,
+    /// The signed-in user's email address, read with the principal.
+    pub email: Option<EmailAddress>,
     /// The request's CSRF token, for forms.
     pub csrf: String,
     consulted: PolicyConsulted,
 }
+
+/// The signed-in user's email address, as the request's extension.
+#[derive(Clone)]
+struct CallerEmail(EmailAddress);
 
 impl Auth {
     /// Refuses the request unless the policy allows the action: 401 when signing in would
@@ -127,8 +134,10 @@ impl FromRequestParts<AppState> for Auth {
             .get::<crate::csrf::CsrfToken>()
             .map(|t| t.0.clone())
             .unwrap_or_default();
+        let email = parts.extensions.get::<CallerEmail>().map(|e| e.0.clone());
         Ok(Auth {
             principal,
+            email,
             csrf,
             consulted,
         })
@@ -137,12 +146,15 @@ impl FromRequestParts<AppState> for Auth {
 
 /// Resolves the principal of a request and checks afterwards that the policy was asked.
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let principal = match crate::session::principal_of(&state, req.headers()).await {
-        Ok(p) => p,
+    let caller = match crate::session::principal_of(&state, req.headers()).await {
+        Ok(c) => c,
         Err(e) => return e.into_response(),
     };
     let consulted = PolicyConsulted::default();
-    req.extensions_mut().insert(principal);
+    req.extensions_mut().insert(caller.principal);
+    if let Some(email) = caller.email {
+        req.extensions_mut().insert(CallerEmail(email));
+    }
     req.extensions_mut().insert(consulted.clone());
     let mut resp = next.run(req).await;
     let status = resp.status();

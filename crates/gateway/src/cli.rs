@@ -195,6 +195,7 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Seed => {
             let rt = open(config).await?;
             let r = crate::seed::seed_demo(&rt.db, &rt.store, chrono::Utc::now()).await?;
+            granary_core::audit::chain_pending(&rt.db).await?;
             println!(
                 "Demo data: {} offices; {} solicitations added, {} already present.",
                 r.offices, r.created, r.skipped
@@ -228,6 +229,7 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             };
             let user =
                 crate::seed::create_verified_user(&db, &email, &name, &password, admin, chrono::Utc::now()).await?;
+            granary_core::audit::chain_pending(&db).await?;
             println!(
                 "Created {}{} <{}>.",
                 user.display_name,
@@ -285,6 +287,9 @@ pub fn app_state(
     })
 }
 
+/// How often `serve` seals new audit entries into the hash chain.
+const AUDIT_CHAIN_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
 #[allow(clippy::print_stdout)]
 async fn serve(rt: Runtime, demo: bool) -> anyhow::Result<()> {
     let Runtime { config, db, store } = rt;
@@ -310,6 +315,21 @@ async fn serve(rt: Runtime, demo: bool) -> anyhow::Result<()> {
                 tick.tick().await;
                 if let Err(e) = granary_solicitations::close_overdue(&db, clock.now()).await {
                     tracing::warn!(error = %e, "closing overdue solicitations failed; will retry");
+                }
+            }
+        })
+    };
+    let chainer = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            // Seals the audit entries appended since the last pass into the hash chain. Off the
+            // request path: requests only append, so they never wait for one another here.
+            let mut tick = tokio::time::interval(AUDIT_CHAIN_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = granary_core::audit::chain_pending(&db).await {
+                    tracing::warn!(error = %e, "chaining the audit log failed; will retry");
                 }
             }
         })
@@ -379,6 +399,11 @@ async fn serve(rt: Runtime, demo: bool) -> anyhow::Result<()> {
         .await?;
     sweeper.abort();
     postman.abort();
+    chainer.abort();
+    // Seal what the last requests appended before leaving.
+    if let Err(e) = granary_core::audit::chain_pending(&db).await {
+        tracing::warn!(error = %e, "chaining the audit log at shutdown failed; the next start or `granary audit verify` will");
+    }
     let _ = db.close().await;
     Ok(())
 }

@@ -14,7 +14,7 @@ use granary_core::id::DocumentId;
 use granary_core::time::{DEFAULT_TIME_ZONE, format_instant, instant_in_zone, parse_time_zone};
 use granary_documents::{DocumentKey, DocumentStore};
 use granary_solicitations::{self as sol, OtherDate, SolicitationContent, SolicitationError, Transition};
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, TransactionSession};
 use serde::Deserialize;
 
 /// The demo data shipped with Granary.

@@ -5,6 +5,7 @@
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use granary_core::policy::Principal;
+use granary_identity::EmailAddress;
 
 use crate::csrf::cookie;
 use crate::error::AppError;
@@ -13,7 +14,25 @@ use crate::state::AppState;
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "granary_session";
 
-pub async fn principal_of(state: &AppState, headers: &HeaderMap) -> Result<Principal, AppError> {
+/// Who is asking: the principal the policy judges and, for a signed-in user, their account's
+/// email address (where a receipt sent on their behalf goes).
+pub struct Caller {
+    pub principal: Principal,
+    pub email: Option<EmailAddress>,
+}
+
+impl Caller {
+    fn anonymous() -> Caller {
+        Caller {
+            principal: Principal::Anonymous,
+            email: None,
+        }
+    }
+}
+
+/// Resolves the request's caller in two queries: the session or token with its user, then
+/// the user's memberships.
+pub async fn principal_of(state: &AppState, headers: &HeaderMap) -> Result<Caller, AppError> {
     let now = state.now();
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let token = value
@@ -34,14 +53,20 @@ pub async fn principal_of(state: &AppState, headers: &HeaderMap) -> Result<Princ
                 "The API token is not valid, has expired, or was revoked.",
             ));
         };
-        return Ok(granary_identity::load_principal(&state.db, user.id, Some(tok.scopes.clone())).await?);
+        return Ok(Caller {
+            principal: granary_identity::principal_of_user(&state.db, &user, Some(tok.scopes)).await?,
+            email: Some(user.email),
+        });
     }
     if let Some(token) = cookie(headers, SESSION_COOKIE)
         && let Some((_, user)) = granary_identity::session_user(&state.db, &token, now).await?
     {
-        return Ok(granary_identity::load_principal(&state.db, user.id, None).await?);
+        return Ok(Caller {
+            principal: granary_identity::principal_of_user(&state.db, &user, None).await?,
+            email: Some(user.email),
+        });
     }
-    Ok(Principal::Anonymous)
+    Ok(Caller::anonymous())
 }
 
 /// The Set-Cookie value that signs a browser in.

@@ -5,13 +5,13 @@
 use chrono::{DateTime, Utc};
 use granary_core::Actor;
 use granary_core::audit::{self, AuditEvent};
-use granary_core::db::begin_write;
+use granary_core::db::{begin_write, execute_alone};
 use granary_core::id::UserId;
 use granary_core::policy::Scope;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QueryTrait,
     TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
@@ -211,12 +211,11 @@ where
 }
 
 /// The token and user that an API request's bearer token names, when the token is usable and
-/// the account is not disabled. Notes the use (at most once a minute).
-pub async fn authenticate_api_token<C: ConnectionTrait>(
-    db: &C,
-    secret: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<(ApiToken, User)>> {
+/// the account is not disabled, in one query. Notes the use (at most once a minute).
+pub async fn authenticate_api_token<C>(db: &C, secret: &str, now: DateTime<Utc>) -> Result<Option<(ApiToken, User)>>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
     let secret = secret.trim();
     if !secret.starts_with(API_TOKEN_PREFIX) || secret.len() != API_TOKEN_PREFIX.len() + RANDOM_CHARS {
         return Ok(None);
@@ -236,11 +235,11 @@ pub async fn authenticate_api_token<C: ConnectionTrait>(
     }
     if token.last_used_at.is_none_or(|t| now - t >= LAST_USED_GRANULARITY) {
         let used = stamp(now);
-        api_token::Entity::update_many()
+        let note = api_token::Entity::update_many()
             .col_expr(api_token::Column::LastUsedAt, Expr::value(Some(used)))
             .filter(api_token::Column::Id.eq(token.id.as_uuid()))
-            .exec(db)
-            .await?;
+            .build(db.get_database_backend());
+        execute_alone(db, note).await?;
         token.last_used_at = Some(used);
     }
     Ok(Some((token, user)))

@@ -52,7 +52,7 @@ pub use organizations::{
     get_organization, list_organizations, update_organization,
 };
 pub use outbox::{OutboxEmail, enqueue_email, get_email, mark_failed, mark_sent, pending_emails};
-pub use principal::load_principal;
+pub use principal::{load_principal, principal_of_user};
 pub use secret::token_hash;
 pub use sessions::{
     SESSION_IDLE_TIMEOUT, SESSION_LIFETIME, Session, create_session, end_all_sessions, end_session, session_user,

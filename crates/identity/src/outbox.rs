@@ -7,11 +7,11 @@
 use chrono::{DateTime, Duration, Utc};
 use granary_core::Actor;
 use granary_core::audit::{self, AuditEvent};
-use granary_core::db::begin_write;
+use granary_core::db::{begin_write, execute_alone};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
     TransactionSession, TransactionTrait,
 };
 
@@ -138,8 +138,11 @@ pub async fn get_email<C: ConnectionTrait>(db: &C, id: EmailId) -> Result<Outbox
 
 /// Takes a due email for delivery, so another gateway's sender does not send it too. Returns
 /// false when someone else took it or it was sent meanwhile.
-pub async fn claim_email<C: ConnectionTrait>(db: &C, id: EmailId, now: DateTime<Utc>) -> Result<bool> {
-    let res = email_outbox::Entity::update_many()
+pub async fn claim_email<C>(db: &C, id: EmailId, now: DateTime<Utc>) -> Result<bool>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let claim = email_outbox::Entity::update_many()
         .col_expr(
             email_outbox::Column::NextAttemptAt,
             Expr::value(stamp(now + CLAIM_LEASE)),
@@ -147,14 +150,16 @@ pub async fn claim_email<C: ConnectionTrait>(db: &C, id: EmailId, now: DateTime<
         .filter(email_outbox::Column::Id.eq(id.as_uuid()))
         .filter(email_outbox::Column::SentAt.is_null())
         .filter(email_outbox::Column::NextAttemptAt.lte(now))
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected == 1)
+        .build(db.get_database_backend());
+    Ok(execute_alone(db, claim).await?.rows_affected() == 1)
 }
 
 /// Records that an email was delivered.
-pub async fn mark_sent<C: ConnectionTrait>(db: &C, id: EmailId, now: DateTime<Utc>) -> Result<()> {
-    email_outbox::Entity::update_many()
+pub async fn mark_sent<C>(db: &C, id: EmailId, now: DateTime<Utc>) -> Result<()>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let sent = email_outbox::Entity::update_many()
         .col_expr(email_outbox::Column::SentAt, Expr::value(Some(stamp(now))))
         .col_expr(
             email_outbox::Column::Attempts,
@@ -162,13 +167,16 @@ pub async fn mark_sent<C: ConnectionTrait>(db: &C, id: EmailId, now: DateTime<Ut
         )
         .col_expr(email_outbox::Column::LastError, Expr::value(Option::<String>::None))
         .filter(email_outbox::Column::Id.eq(id.as_uuid()))
-        .exec(db)
-        .await?;
+        .build(db.get_database_backend());
+    execute_alone(db, sent).await?;
     Ok(())
 }
 
 /// Records a failed delivery and when to try again.
-pub async fn mark_failed<C: ConnectionTrait>(db: &C, id: EmailId, error: &str, now: DateTime<Utc>) -> Result<()> {
+pub async fn mark_failed<C>(db: &C, id: EmailId, error: &str, now: DateTime<Utc>) -> Result<()>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
     let row = email_outbox::Entity::find_by_id(id.as_uuid())
         .one(db)
         .await?
@@ -176,12 +184,12 @@ pub async fn mark_failed<C: ConnectionTrait>(db: &C, id: EmailId, error: &str, n
     let attempts = row.attempts + 1;
     let pause = Duration::minutes(1i64 << attempts.clamp(1, 10).saturating_sub(1)).min(Duration::hours(6));
     let error: String = error.chars().take(2000).collect();
-    email_outbox::Entity::update_many()
+    let failed = email_outbox::Entity::update_many()
         .col_expr(email_outbox::Column::Attempts, Expr::value(attempts))
         .col_expr(email_outbox::Column::LastError, Expr::value(Some(error)))
         .col_expr(email_outbox::Column::NextAttemptAt, Expr::value(stamp(now + pause)))
         .filter(email_outbox::Column::Id.eq(id.as_uuid()))
-        .exec(db)
-        .await?;
+        .build(db.get_database_backend());
+    execute_alone(db, failed).await?;
     Ok(())
 }

@@ -7,7 +7,7 @@ use sea_orm::ConnectionTrait;
 
 use crate::error::{IdentityError, Result};
 use crate::memberships::memberships_of;
-use crate::users::get_user;
+use crate::users::{User, get_user};
 
 /// Loads the principal for a signed-in user. `token_scopes` is `Some` when the request came
 /// with an API token. A disabled account gets `InvalidCredentials`.
@@ -17,10 +17,21 @@ pub async fn load_principal<C: ConnectionTrait>(
     token_scopes: Option<Vec<Scope>>,
 ) -> Result<Principal> {
     let user = get_user(db, user_id).await?;
+    principal_of_user(db, &user, token_scopes).await
+}
+
+/// The principal of a user already read (with the session or API token that names them, in
+/// one query): only their memberships are read. A disabled account gets
+/// `InvalidCredentials`, as with `load_principal`.
+pub async fn principal_of_user<C: ConnectionTrait>(
+    db: &C,
+    user: &User,
+    token_scopes: Option<Vec<Scope>>,
+) -> Result<Principal> {
     if user.is_disabled() {
         return Err(IdentityError::InvalidCredentials);
     }
-    let memberships = memberships_of(db, user_id)
+    let memberships = memberships_of(db, user.id)
         .await?
         .into_iter()
         .map(|m| Membership {
@@ -31,7 +42,7 @@ pub async fn load_principal<C: ConnectionTrait>(
         .collect();
     Ok(Principal::User(UserPrincipal {
         id: user.id,
-        name: user.display_name,
+        name: user.display_name.clone(),
         site_admin: user.is_site_admin,
         email_verified: user.email_verified_at.is_some(),
         memberships,

@@ -6,13 +6,13 @@ use std::net::IpAddr;
 use chrono::{DateTime, Duration, Utc};
 use granary_core::Actor;
 use granary_core::audit::{self, AuditEvent};
-use granary_core::db::begin_write;
+use granary_core::db::{begin_write, execute_alone};
 use granary_core::id::UserId;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionSession,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryTrait,
+    TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -112,11 +112,10 @@ where
 
 /// The session a cookie's token names and its user, when the session is still active and
 /// the account is not disabled. Notes the use (at most once a minute).
-pub async fn session_user<C: ConnectionTrait>(
-    db: &C,
-    token: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<(Session, User)>> {
+pub async fn session_user<C>(db: &C, token: &str, now: DateTime<Utc>) -> Result<Option<(Session, User)>>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
     let found = session::Entity::find()
         .filter(session::Column::TokenHash.eq(token_hash(token.trim())))
         .find_also_related(user::Entity)
@@ -132,11 +131,11 @@ pub async fn session_user<C: ConnectionTrait>(
     }
     if now - s.last_seen_at >= LAST_SEEN_GRANULARITY {
         let seen = stamp(now);
-        session::Entity::update_many()
+        let note = session::Entity::update_many()
             .col_expr(session::Column::LastSeenAt, Expr::value(seen))
             .filter(session::Column::Id.eq(s.id.as_uuid()))
-            .exec(db)
-            .await?;
+            .build(db.get_database_backend());
+        execute_alone(db, note).await?;
         s.last_seen_at = seen;
     }
     Ok(Some((s, user)))

@@ -977,10 +977,21 @@ async fn the_principal_carries_memberships_with_their_kinds() {
     };
     assert!(p.site_admin && p.email_verified);
     assert_eq!(p.token_scopes, Some(vec![Scope::Read]));
+    // From the user a session or token lookup already read: the same principal.
+    let read = get_user(&t.db, ana.id).await.unwrap();
+    assert_eq!(
+        principal_of_user(&t.db, &read, Some(vec![Scope::Read])).await.unwrap(),
+        Principal::User(p)
+    );
 
     set_disabled(&t.db, &admin(), ana.id, true, t0()).await.unwrap();
     assert!(matches!(
         load_principal(&t.db, ana.id, None).await,
+        Err(IdentityError::InvalidCredentials)
+    ));
+    let read = get_user(&t.db, ana.id).await.unwrap();
+    assert!(matches!(
+        principal_of_user(&t.db, &read, None).await,
         Err(IdentityError::InvalidCredentials)
     ));
     assert!(matches!(

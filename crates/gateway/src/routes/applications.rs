@@ -24,6 +24,7 @@ use granary_core::policy::{Action, OrgKind};
 use granary_core::time::format_instant;
 use granary_core::{Actor, FieldError};
 use granary_solicitations::{self as sol, Solicitation};
+use sea_orm::TransactionSession;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Auth;
@@ -46,47 +47,79 @@ pub enum Need {
     Edit,
 }
 
+/// Reads an application by its id in the path; "not found" for a malformed or unknown id.
+async fn application(state: &AppState, raw: &str) -> AppResult<Application> {
+    let id: ApplicationId = raw.parse().map_err(|_| not_found())?;
+    match apps::get(&state.db, id).await {
+        Ok(a) => Ok(a),
+        Err(ApplicationError::NotFound(_)) => Err(not_found()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn not_found() -> AppError {
+    AppError::not_found("There is no such application.")
+}
+
+/// Whether the caller may read an application of a solicitation.
+fn may_read(auth: &Auth, app: &Application, s: &Solicitation, record: bool) -> bool {
+    let action = Action::ReadApplication {
+        org: app.organization.id,
+        office: s.office.id,
+        submitted: app.status == ApplicationStatus::Submitted,
+    };
+    if record {
+        auth.allows(&action)
+    } else {
+        auth.may(&action)
+    }
+}
+
+/// The answer to a caller the policy refused: sign in; or, to a member who may read but not
+/// edit, why not; to everyone else, "not found", so that the application's existence is not
+/// revealed.
+fn refusal(auth: &Auth, app: &Application, s: &Solicitation, need: Need) -> AppError {
+    if auth.user().is_none() {
+        return AppError::sign_in_required();
+    }
+    if need == Need::Edit && may_read(auth, app, s, false) {
+        return AppError::new(
+            StatusCode::FORBIDDEN,
+            "Only the applicant organization's owners and staff may change its application.",
+        );
+    }
+    not_found()
+}
+
 /// Loads an application and its solicitation if the caller may read (or edit) it; "not
 /// found" otherwise, so that its existence is not revealed.
 pub async fn load(state: &AppState, auth: &Auth, raw: &str, need: Need) -> AppResult<(Application, Solicitation)> {
-    let not_found = || AppError::not_found("There is no such application.");
-    let id: ApplicationId = raw.parse().map_err(|_| not_found())?;
-    let app = match apps::get(&state.db, id).await {
-        Ok(a) => a,
-        Err(ApplicationError::NotFound(_)) => return Err(not_found()),
-        Err(e) => return Err(e.into()),
-    };
+    let app = application(state, raw).await?;
     let s = sol::get(&state.db, app.solicitation_id).await?;
-    let action = match need {
-        Need::Edit => Action::EditApplication {
+    let allowed = match need {
+        Need::Edit => auth.allows(&Action::EditApplication {
             org: app.organization.id,
-        },
-        Need::Read => Action::ReadApplication {
-            org: app.organization.id,
-            office: s.office.id,
-            submitted: app.status == ApplicationStatus::Submitted,
-        },
+        }),
+        Need::Read => may_read(auth, &app, &s, true),
     };
-    if auth.allows(&action) {
-        return Ok((app, s));
+    if allowed {
+        Ok((app, s))
+    } else {
+        Err(refusal(auth, &app, &s, need))
     }
-    if auth.user().is_none() {
-        return Err(AppError::sign_in_required());
+}
+
+/// Loads an application the caller may edit, as `load` with `Need::Edit` does, for a handler
+/// that has no use for the solicitation: it is read only to word a refusal.
+pub async fn load_editable(state: &AppState, auth: &Auth, raw: &str) -> AppResult<Application> {
+    let app = application(state, raw).await?;
+    if auth.allows(&Action::EditApplication {
+        org: app.organization.id,
+    }) {
+        return Ok(app);
     }
-    // A member who may read but not edit is told why; everyone else learns nothing.
-    if need == Need::Edit
-        && auth.may(&Action::ReadApplication {
-            org: app.organization.id,
-            office: s.office.id,
-            submitted: app.status == ApplicationStatus::Submitted,
-        })
-    {
-        return Err(AppError::new(
-            StatusCode::FORBIDDEN,
-            "Only the applicant organization's owners and staff may change its application.",
-        ));
-    }
-    Err(not_found())
+    let s = sol::get(&state.db, app.solicitation_id).await?;
+    Err(refusal(auth, &app, &s, Need::Edit))
 }
 
 /// The organizations the caller may apply for: community organizations and intermediaries
@@ -434,12 +467,24 @@ pub async fn receive_document(
                     .ok_or_else(|| bad("slot", "send the slot before the file"))?;
                 let prefix = format!("applications/{}", app.id);
                 let (key, doc) = stream_into_store(state, who, &prefix, field, false).await?;
-                return match apps::attach_document(&state.db, who, app.id, slot, doc, &title, state.now()).await {
+                let now = state.now();
+                // Catalogued and attached in one transaction (one commit, and never a
+                // catalogued file that is not attached).
+                let attached = async {
+                    let txn = granary_core::db::begin_write(&state.db).await?;
+                    let id = doc.id;
+                    granary_core::document_record::insert(&txn, doc, now).await?;
+                    let d = apps::attach_document(&txn, who, app.id, slot, id, &title, now).await?;
+                    txn.commit().await?;
+                    Ok::<_, AppError>(d)
+                }
+                .await;
+                return match attached {
                     Ok(d) => Ok(d),
                     Err(e) => {
                         // Nothing half-done: the stored file goes if it cannot be attached.
                         let _ = state.store.delete(&key).await;
-                        Err(e.into())
+                        Err(e)
                     }
                 };
             }
@@ -455,7 +500,7 @@ pub async fn upload(
     Path(raw): Path<String>,
     form: Multipart,
 ) -> AppResult<Response> {
-    let (app, _) = load(&state, &auth, &raw, Need::Edit).await?;
+    let app = load_editable(&state, &auth, &raw).await?;
     let d = receive_document(&state, &auth.actor()?, &app, form).await?;
     Ok((StatusCode::CREATED, Json(api_document(&state, app.id, d))).into_response())
 }
@@ -470,7 +515,7 @@ pub async fn remove_document(
     State(state): State<AppState>,
     Path((raw, attachment)): Path<(String, String)>,
 ) -> AppResult<StatusCode> {
-    let (app, _) = load(&state, &auth, &raw, Need::Edit).await?;
+    let app = load_editable(&state, &auth, &raw).await?;
     apps::remove_document(
         &state.db,
         &auth.actor()?,
@@ -533,17 +578,18 @@ pub async fn submit_with_receipt(
     app: ApplicationId,
 ) -> Result<Submission, ApplicationError> {
     let actor = auth.actor().map_err(|e| ApplicationError::Corrupt(e.message))?;
-    let user = match auth.user() {
-        Some(u) => granary_identity::get_user(&state.db, u.id).await.ok(),
-        None => None,
-    };
+    // The address and name read with the principal at the start of this request.
+    let recipient = auth
+        .user()
+        .zip(auth.email.as_ref())
+        .map(|(u, email)| (u.name.as_str(), email));
     let txn = granary_core::db::begin_write(&state.db).await?;
     let sub = apps::submit(&txn, &actor, app, state.clock.as_ref()).await?;
-    if let Some(u) = &user {
+    if let Some((name, email)) = recipient {
         let queued = match receipt(state, s, &sub) {
             Ok(r) => {
-                let (subject, body) = receipt_email(&r, &u.display_name);
-                granary_identity::enqueue_email(&txn, &u.email, &subject, &body, state.now())
+                let (subject, body) = receipt_email(&r, name);
+                granary_identity::enqueue_email(&txn, email, &subject, &body, state.now())
                     .await
                     .map_err(|e| e.to_string())
             }
@@ -554,7 +600,7 @@ pub async fn submit_with_receipt(
         }
     }
     txn.commit().await?;
-    if user.is_some() {
+    if recipient.is_some() {
         crate::routes::account::wake_postman(state);
     }
     Ok(sub)

@@ -36,8 +36,8 @@ use serde::Serialize;
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
 use crate::routes::applications::{
-    Need, applicant_orgs, conflict_response, load, load_receipt, local_time, merge_with, officer_solicitation, receipt,
-    receive_document, submit_with_receipt,
+    Need, applicant_orgs, conflict_response, load, load_editable, load_receipt, local_time, merge_with,
+    officer_solicitation, receipt, receive_document, submit_with_receipt,
 };
 use crate::routes::pages::{parse_id, visible_solicitation};
 use crate::state::AppState;
@@ -2521,7 +2521,7 @@ pub async fn upload(
     Path(raw): Path<String>,
     req: Request,
 ) -> AppResult<Response> {
-    let (app, _) = load(&state, &auth, &raw, Need::Edit).await?;
+    let app = load_editable(&state, &auth, &raw).await?;
     let back = format!("/applications/{}", app.id);
     let form = match Multipart::from_request(req, &state).await {
         Ok(f) => f,
@@ -2567,7 +2567,7 @@ pub async fn remove_document(
     State(state): State<AppState>,
     Path((raw, attachment)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let (app, _) = load(&state, &auth, &raw, Need::Edit).await?;
+    let app = load_editable(&state, &auth, &raw).await?;
     let attachment: uuid::Uuid = attachment
         .parse()
         .map_err(|_| AppError::not_found("There is no such document on this application."))?;

@@ -12,12 +12,14 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
+use granary_core::db::begin_write;
 use granary_core::document_record::{self, NewDocument};
 use granary_core::id::{DocumentId, OrganizationId};
 use granary_core::policy::Action;
 use granary_core::{Actor, FieldError};
 use granary_documents::{DocumentKey, format};
 use granary_solicitations::{self as sol, SolicitationContent, Transition};
+use sea_orm::TransactionSession;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -216,9 +218,16 @@ pub async fn store_attachment(
                 let prefix = format!("solicitations/{}", s.id);
                 let (key, doc) = stream_into_store(state, who, &prefix, field, true).await?;
                 let now = state.now();
-                let recorded = sol::add_attachment(&state.db, who, s.id, doc, &title, now)
-                    .await
-                    .map_err(AppError::from);
+                // Catalogued and attached together, so a file is never catalogued unattached.
+                let recorded = async {
+                    let txn = begin_write(&state.db).await?;
+                    let id = doc.id;
+                    document_record::insert(&txn, doc, now).await?;
+                    let a = sol::add_attachment(&txn, who, s.id, id, &title, now).await?;
+                    txn.commit().await?;
+                    Ok::<_, AppError>(a)
+                }
+                .await;
                 return match recorded {
                     Ok(a) => Ok(a),
                     Err(e) => {
@@ -253,18 +262,19 @@ pub async fn remove_attachment(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Streams one multipart file field into the document store and catalogues it: the format
-/// is recognised from the first bytes (not the name), the rest is pumped through a 64 KiB pipe
-/// so no more than that is held at a time, and the store enforces the size limit as the
-/// bytes arrive. Returns the key and the catalogued document. A file that breaks off or
-/// cannot be catalogued is deleted again. `allow_text` also takes plain UTF-8 text.
+/// Streams one multipart file field into the document store: the format is recognised from
+/// the first bytes (not the name), the rest is pumped through a 64 KiB pipe so no more than
+/// that is held at a time, and the store enforces the size limit as the bytes arrive. Returns
+/// the key and the document's catalogue entry, which the caller inserts in the transaction
+/// that attaches the document (and deletes the stored file if that fails). A file that breaks
+/// off is deleted again. `allow_text` also takes plain UTF-8 text.
 pub(crate) async fn stream_into_store(
     state: &AppState,
     who: &Actor,
     prefix: &str,
     field: axum::extract::multipart::Field<'_>,
     allow_text: bool,
-) -> AppResult<(DocumentKey, DocumentId)> {
+) -> AppResult<(DocumentKey, NewDocument)> {
     let filename = document_record::safe_filename(field.file_name().unwrap_or("document"));
     let mut stream = field.map_err(std::io::Error::other);
     // Read enough to recognise the format, then stream the rest behind it.
@@ -318,25 +328,19 @@ pub(crate) async fn stream_into_store(
         let _ = state.store.delete(&key).await;
         return Err(AppError::bad_request(format!("The upload did not finish: {e}")));
     }
-    let recorded = document_record::insert(
-        &state.db,
+    let storage_key = key.as_str().to_string();
+    Ok((
+        key,
         NewDocument {
             id: doc,
-            storage_key: key.as_str().to_string(),
+            storage_key,
             filename,
             content_type: content_type.to_string(),
             size_bytes: meta.size,
             sha256: meta.sha256,
             uploaded_by: who.audit_label(),
         },
-        state.now(),
-    )
-    .await;
-    if let Err(e) = recorded {
-        let _ = state.store.delete(&key).await;
-        return Err(e.into());
-    }
-    Ok((key, doc))
+    ))
 }
 
 /// Reads a short text field of a multipart upload, refusing it as soon as it grows past

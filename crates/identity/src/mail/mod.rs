@@ -6,7 +6,7 @@ mod file;
 mod smtp;
 
 use chrono::{DateTime, Utc};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 
 pub use file::FileSender;
 pub use smtp::{Secret, SmtpSender};
@@ -35,7 +35,10 @@ pub trait MailSender: Send + Sync {
 
 /// Sends every email that is due, one at a time, marking each sent or failed. Returns how
 /// many were sent.
-pub async fn deliver_pending<C: ConnectionTrait>(db: &C, sender: &dyn MailSender, now: DateTime<Utc>) -> Result<usize> {
+pub async fn deliver_pending<C>(db: &C, sender: &dyn MailSender, now: DateTime<Utc>) -> Result<usize>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
     let mut sent = 0;
     for email in outbox::pending_emails(db, 100, now).await? {
         if !outbox::claim_email(db, email.id, now).await? {
