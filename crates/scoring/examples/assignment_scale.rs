@@ -1,0 +1,200 @@
+//! Reviewer assignment at scale: 50,000 applications needing 3 reviewers each, over 2,000
+//! reviewers with loads between 60 and 90, 12 program areas and about 0.5% random conflicts.
+//! Solves it optimally, checks the optimality certificate against all 100 million pairs, and
+//! prints the figures.
+//!
+//! Run with `cargo run --release -p granary-scoring --example assignment_scale -- [seed
+//! [applications [reviewers [conflicts per thousand pairs [warm start 1/0 [uncovered-area weight
+//! [load-balance weight]]]]]]]` (defaults 2024 50000 2000 5 1 10 1).
+
+#![allow(clippy::print_stdout, reason = "an example prints its figures")]
+
+use std::time::{Duration, Instant};
+
+use granary_scoring::algo::assignment::{
+    ApplicationNeeds, AssignmentProblem, AssignmentWeights, ProgramAreas, ReviewPair, ReviewerCapacity, SolveOptions,
+    solve_with, verify_optimal,
+};
+
+const REVIEWERS_NEEDED: u32 = 3;
+const AREAS: u64 = 12;
+const MIN_LOAD: u32 = 60;
+const MAX_LOAD: u32 = 90;
+
+/// SplitMix64: a small seeded generator so every run of a seed builds the same problem.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// One to three distinct program areas out of twelve.
+    fn areas(&mut self) -> ProgramAreas {
+        let count = 1 + self.below(3) as u32;
+        let mut bits = 0u64;
+        while bits.count_ones() < count {
+            bits |= 1 << self.below(AREAS);
+        }
+        ProgramAreas::from_bits(bits)
+    }
+}
+
+fn build(seed: u64, applications: usize, reviewers: usize, conflicts_per_thousand: u64) -> AssignmentProblem {
+    let mut rng = Rng(seed);
+    let (n, m) = (applications, reviewers);
+    let applications = (0..n)
+        .map(|_| ApplicationNeeds {
+            reviewers_needed: REVIEWERS_NEEDED,
+            areas: rng.areas(),
+        })
+        .collect();
+    let reviewers = (0..m)
+        .map(|_| ReviewerCapacity {
+            expertise: rng.areas(),
+            min_load: MIN_LOAD,
+            max_load: MAX_LOAD,
+        })
+        .collect();
+    let mut conflicts = Vec::new();
+    for application in 0..n {
+        for reviewer in 0..m {
+            if rng.below(1_000) < conflicts_per_thousand {
+                conflicts.push(ReviewPair { application, reviewer });
+            }
+        }
+    }
+    AssignmentProblem {
+        applications,
+        reviewers,
+        conflicts,
+        pinned: Vec::new(),
+        excluded: Vec::new(),
+        weights: AssignmentWeights::default(),
+    }
+}
+
+/// Peak resident memory of this process in MiB (VmHWM), if the system reports it.
+fn peak_memory_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
+}
+
+fn seconds(d: Duration) -> String {
+    let ms = d.as_millis();
+    format!("{}.{:03} s", ms / 1000, ms % 1000)
+}
+
+fn main() {
+    let arg = |i: usize, default: u64| std::env::args().nth(i).and_then(|s| s.parse().ok()).unwrap_or(default);
+    let seed = arg(1, 2024);
+    let applications = arg(2, 50_000) as usize;
+    let reviewers = arg(3, 2_000) as usize;
+    let conflicts_per_thousand = arg(4, 5);
+    let options = SolveOptions {
+        warm_start: arg(5, 1) == 1,
+        ..SolveOptions::default()
+    };
+    let started = Instant::now();
+    let mut problem = build(seed, applications, reviewers, conflicts_per_thousand);
+    let defaults = AssignmentWeights::default();
+    problem.weights = AssignmentWeights {
+        uncovered_area: arg(6, defaults.uncovered_area as u64) as i64,
+        load_balance: arg(7, defaults.load_balance as u64) as i64,
+    };
+    let built = started.elapsed();
+    let needed: u64 = problem.applications.iter().map(|a| u64::from(a.reviewers_needed)).sum();
+    println!(
+        "problem (seed {seed}): {applications} applications x {REVIEWERS_NEEDED} reviewers over {reviewers} reviewers"
+    );
+    println!(
+        "  {} pairs, {} conflicts, {needed} reviews, loads {MIN_LOAD}..={MAX_LOAD}, {AREAS} program areas, weights {} per uncovered area and {} for balance (built in {})",
+        applications * reviewers,
+        problem.conflicts.len(),
+        problem.weights.uncovered_area,
+        problem.weights.load_balance,
+        seconds(built)
+    );
+
+    let started = Instant::now();
+    let report = match solve_with(&problem, &options) {
+        Ok(report) => report,
+        Err(e) => {
+            println!("no plan: {e}");
+            std::process::exit(1);
+        }
+    };
+    let solve_time = started.elapsed();
+    let stats = report.stats;
+    println!(
+        "solve time: {} (includes the solver's own optimality check)",
+        seconds(solve_time)
+    );
+    println!(
+        "  warm start from classes: {}; candidate pairs {} (of which {} added by pricing or feasibility), feasibility rounds {}, pricing rounds {}",
+        if stats.warm_start { "yes" } else { "no" },
+        stats.candidate_pairs,
+        stats.pairs_added,
+        stats.feasibility_rounds,
+        stats.pricing_rounds
+    );
+
+    let started = Instant::now();
+    let check = verify_optimal(&problem, &report.assignment, &report.certificate);
+    println!(
+        "optimality check over all {} pairs: {} ({})",
+        applications * reviewers,
+        match &check {
+            Ok(()) => "passed".to_owned(),
+            Err(e) => format!("FAILED: {e}"),
+        },
+        seconds(started.elapsed())
+    );
+
+    let plan = &report.assignment;
+    println!(
+        "total cost {} = expertise {} + balance {}",
+        plan.cost.total(),
+        plan.cost.expertise,
+        plan.cost.balance
+    );
+    let mut by_uncovered = [0u64; 4];
+    for (a, list) in plan.reviewers.iter().enumerate() {
+        for &r in list {
+            let uncovered = problem.applications[a]
+                .areas
+                .uncovered_by(problem.reviewers[r].expertise);
+            by_uncovered[(uncovered as usize).min(3)] += 1;
+        }
+    }
+    println!(
+        "  reviews by uncovered areas: 0: {}, 1: {}, 2: {}, 3: {}",
+        by_uncovered[0], by_uncovered[1], by_uncovered[2], by_uncovered[3]
+    );
+    let min = plan.loads.iter().min().copied().unwrap_or(0);
+    let max = plan.loads.iter().max().copied().unwrap_or(0);
+    let total: u64 = plan.loads.iter().map(|&l| u64::from(l)).sum();
+    let hundredths = total * 100 / plan.loads.len().max(1) as u64;
+    println!(
+        "load: min {min}, max {max}, mean {}.{:02}",
+        hundredths / 100,
+        hundredths % 100
+    );
+    match peak_memory_mib() {
+        Some(mib) => println!("peak memory (VmHWM): {mib} MiB"),
+        None => println!("peak memory: not reported by this system"),
+    }
+    if check.is_err() {
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,188 @@
+//! Sensitivity at scale: 50,000 applications with random merit scores (40.00 to 100.00) and
+//! requests ($5,000 to $150,000), three priority considerations (5 bonus points met by about
+//! 30%, a 1.1 multiplier met by about 20%, a $20,000,000 set-aside), $500,000,000 available,
+//! rank-order funding. Runs the full analysis: the intervals of the bonus weight over [0, 10]
+//! and of the multiplier over [1, 1.3], every application's flip margin, and each
+//! consideration switched off. Prints each part's time, the totals and the peak memory.
+//!
+//! Run with: `cargo run --release -p granary-scoring --example sensitivity_scale`
+//! (an optional first argument changes the number of applications).
+#![allow(clippy::print_stdout)]
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use granary_core::Money;
+use granary_scoring::algo::funding::FundingConfig;
+use granary_scoring::algo::lottery::LotterySeed;
+use granary_scoring::algo::ranking::{Candidate, Competition};
+use granary_scoring::algo::sensitivity::{MarginBasis, flip_margins, switched_off, weight_intervals};
+use granary_solicitations::model::{Establishment, Mechanism, PriorityConsideration};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+/// SplitMix64: a small, fixed pseudo-random sequence, so every run uses the same data.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn between(&mut self, low: i64, high: i64) -> i64 {
+        low + (self.next() % (high - low + 1) as u64) as i64
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+fn consideration(key: &str, name: &str, mechanism: Mechanism) -> PriorityConsideration {
+    PriorityConsideration {
+        key: key.to_string(),
+        name: name.to_string(),
+        description: String::new(),
+        established_by: Establishment::SelfAttested {
+            statement: name.to_string(),
+        },
+        mechanism,
+    }
+}
+
+/// Peak resident memory so far, in KiB (VmHWM in /proc/self/status).
+fn peak_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn mib(kib: u64) -> String {
+    format!("{}.{} MiB", kib / 1024, (kib % 1024) * 10 / 1024)
+}
+
+fn ms(d: Duration) -> String {
+    let us = d.as_micros();
+    format!("{}.{:03} ms", us / 1000, us % 1000)
+}
+
+fn main() {
+    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(50_000);
+    let considerations = vec![
+        consideration(
+            "youth",
+            "Serves young people",
+            Mechanism::BonusPoints {
+                points: Decimal::from(5),
+            },
+        ),
+        consideration(
+            "tribal",
+            "Tribal organization",
+            Mechanism::Multiplier {
+                factor: Decimal::new(11, 1),
+            },
+        ),
+        consideration(
+            "rural",
+            "Rural service area",
+            Mechanism::SetAside {
+                amount: Money::from_dollars(20_000_000).expect("amount"),
+            },
+        ),
+    ];
+    let mut rng = Rng(20_270_401);
+    let candidates: Vec<Candidate> = (0..n)
+        .map(|k| {
+            let mut meets = BTreeSet::new();
+            if rng.chance(30) {
+                meets.insert("youth".to_string());
+            }
+            if rng.chance(20) {
+                meets.insert("tribal".to_string());
+            }
+            if rng.chance(15) {
+                meets.insert("rural".to_string());
+            }
+            Candidate {
+                id: Uuid::from_u128(0x0199_0000_0000_7000_8000_0000_0000_0000 + k as u128),
+                merit: Decimal::new(rng.between(4_000, 10_000), 2),
+                requested: Money::from_dollars(rng.between(5_000, 150_000)).expect("amount"),
+                recommended: None,
+                meets,
+            }
+        })
+        .collect();
+    let comp = Competition::new(considerations, candidates, LotterySeed::from_bytes([7; 32])).expect("valid");
+    let available = Money::from_dollars(500_000_000).expect("amount");
+    let config = FundingConfig::rank_order(available);
+    let scenario = comp.declared_scenario();
+    println!("{n} applications, {available} available, rank order");
+    let total = Instant::now();
+
+    let mut studies = Vec::new();
+    for (key, range) in [
+        ("youth", (Decimal::ZERO, Decimal::from(10))),
+        ("tribal", (Decimal::ONE, Decimal::new(13, 1))),
+    ] {
+        let t = Instant::now();
+        match weight_intervals(&comp, &scenario, &config, key, range) {
+            Ok(s) => {
+                println!(
+                    "intervals of “{key}” over [{}, {}]: {} intervals, {} candidate breakpoints, {} funding lines drawn, {}",
+                    range.0,
+                    range.1,
+                    s.intervals.len(),
+                    s.candidates,
+                    s.draws,
+                    ms(t.elapsed())
+                );
+                let moved: usize = s.changes.iter().map(|c| c.entering.len() + c.leaving.len()).sum();
+                println!("  applications entering or leaving at the breakpoints, in all: {moved}");
+                studies.push(s);
+            }
+            Err(e) => println!("intervals of “{key}”: not computed: {e} ({})", ms(t.elapsed())),
+        }
+    }
+
+    let t = Instant::now();
+    let margins = flip_margins(&comp, &scenario, &config, &studies).expect("margins");
+    let with_margin = margins.iter().filter(|m| m.margin.is_some()).count();
+    let never = margins.iter().filter(|m| m.basis == MarginBasis::NeverFlips).count();
+    let set_aside = margins
+        .iter()
+        .filter(|m| matches!(m.basis, MarginBasis::SetAside { .. }))
+        .count();
+    println!(
+        "flip margins: {} applications, {with_margin} with a margin, {never} that never flip, {set_aside} funded from the set-aside, {}",
+        margins.len(),
+        ms(t.elapsed())
+    );
+
+    let t = Instant::now();
+    let off = switched_off(&comp, &scenario, &config).expect("switched off");
+    println!("switched off: {}", ms(t.elapsed()));
+    for o in &off {
+        println!(
+            "  without “{}”: {} lose funding ({}), {} gain ({}); to applications meeting it: {} -> {}",
+            o.consideration,
+            o.losing.len(),
+            o.money_lost,
+            o.gaining.len(),
+            o.money_gained,
+            o.meeting_awarded_before,
+            o.meeting_awarded_after
+        );
+    }
+    println!("total: {}; peak memory: {}", ms(total.elapsed()), mib(peak_kib()));
+}
