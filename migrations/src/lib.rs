@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_foundation;
 mod m20261123_000002_identity;
 mod m20261123_000003_applications;
+mod m20261123_000004_scoring;
 mod m20261123_000005_audit_appends;
 
 /// The ordered list of Granary's migrations.
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261123_000002_identity::Migration),
             Box::new(m20261123_000003_applications::Migration),
+            Box::new(m20261123_000004_scoring::Migration),
             Box::new(m20261123_000005_audit_appends::Migration),
         ]
     }

@@ -181,6 +181,16 @@ pub enum Action {
     ReadApplications { office: OrganizationId },
     /// Grant one applicant a later deadline for an office's solicitation.
     GrantExtension { office: OrganizationId },
+    /// See an office's review of a solicitation: pool, conflicts, assignment, progress,
+    /// scores, ranking, funding line and sensitivity.
+    ReadReview { office: OrganizationId },
+    /// Run an office's review: settings, pool, conflicts, assignment, reopening reviews,
+    /// decisions and their approval and release.
+    ManageReview { office: OrganizationId },
+    /// Review for an office: see one's assignments, declare conflicts, score. Any member of the
+    /// office may be put in a solicitation's pool; the scoring service lets a person open only
+    /// the reviews assigned to them, never one they are conflicted with.
+    Review { office: OrganizationId },
     /// Manage users and site settings.
     Administer,
     /// Manage one's own account: profile, password, API tokens, sessions.
@@ -200,6 +210,7 @@ impl Action {
                 | Action::ReadAudit { .. }
                 | Action::ReadApplication { .. }
                 | Action::ReadApplications { .. }
+                | Action::ReadReview { .. }
         )
     }
 }
@@ -267,7 +278,9 @@ pub fn decide(p: &Principal, a: &Action) -> Decision {
         Action::CreateSolicitation { office }
         | Action::ManageSolicitation { office }
         | Action::ReadApplications { office }
-        | Action::GrantExtension { office } => {
+        | Action::GrantExtension { office }
+        | Action::ReadReview { office }
+        | Action::ManageReview { office } => {
             let issues = u
                 .memberships
                 .iter()
@@ -322,6 +335,13 @@ pub fn decide(p: &Principal, a: &Action) -> Decision {
                 Allow
             } else {
                 Deny("only the applicant organization and, once it is submitted, the issuing office may see this")
+            }
+        }
+        Action::Review { office } => {
+            if u.role_in(*office).is_some() {
+                Allow
+            } else {
+                Deny("only the office's reviewers may do this")
             }
         }
         Action::ReadAudit { org: None } | Action::Administer => Deny("only administrators may do this"),
@@ -524,5 +544,36 @@ mod tests {
             )
             .is_allowed()
         );
+    }
+    #[test]
+    fn an_office_runs_its_review_and_its_reviewers_only_review() {
+        let office = OrganizationId::new();
+        let other = OrganizationId::new();
+        let member = |org, role| Membership {
+            org,
+            kind: OrgKind::ProgramOffice,
+            role,
+        };
+        let officer = Principal::User(user(vec![member(office, Role::Staff)]));
+        let reviewer = Principal::User(user(vec![member(office, Role::Reviewer)]));
+        let elsewhere = Principal::User(user(vec![member(other, Role::Owner)]));
+        let manage = Action::ManageReview { office };
+        let read = Action::ReadReview { office };
+        let review = Action::Review { office };
+        assert!(decide(&officer, &manage).is_allowed());
+        assert!(decide(&officer, &read).is_allowed());
+        assert!(decide(&officer, &review).is_allowed());
+        assert!(!decide(&reviewer, &manage).is_allowed());
+        assert!(!decide(&reviewer, &read).is_allowed());
+        assert!(decide(&reviewer, &review).is_allowed());
+        for a in [&manage, &read, &review] {
+            assert!(!decide(&elsewhere, a).is_allowed(), "{a:?}");
+        }
+        let mut read_only = user(vec![member(office, Role::Staff)]);
+        read_only.token_scopes = Some(vec![Scope::Read]);
+        let read_only = Principal::User(read_only);
+        assert!(decide(&read_only, &read).is_allowed());
+        assert!(!decide(&read_only, &manage).is_allowed());
+        assert!(!decide(&read_only, &review).is_allowed());
     }
 }

@@ -6,6 +6,19 @@
 //! step by step and recomputed exactly from its decision record.
 //!
 //! The algorithms in [`algo`] are pure (no database, no clock, no randomness beyond a
-//! recorded seed) and tested on their own.
+//! recorded seed) and tested on their own; the other modules keep scoring's records.
 
 pub mod algo;
+pub mod assign;
+pub mod conflicts;
+pub mod decisions;
+mod entity;
+pub mod error;
+pub mod model;
+pub mod pipeline;
+pub mod pool;
+pub mod reviews;
+pub mod subjects;
+
+pub use error::{Result, ScoringError};
+pub use model::*;
