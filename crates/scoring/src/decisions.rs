@@ -56,6 +56,15 @@ impl DecisionStatus {
         }
     }
 
+    /// The plain-language name shown to people.
+    pub fn label(&self) -> &'static str {
+        match self {
+            DecisionStatus::Draft => "Draft (not approved)",
+            DecisionStatus::Approved => "Approved",
+            DecisionStatus::Released => "Approved and released to applicants",
+        }
+    }
+
     fn parse(s: &str) -> Option<Self> {
         [
             DecisionStatus::Draft,

@@ -19,6 +19,7 @@ pub mod pipeline;
 pub mod pool;
 pub mod reviews;
 pub mod subjects;
+pub mod whatif;
 
 pub use error::{Result, ScoringError};
 pub use model::*;

@@ -365,7 +365,7 @@ pub fn finish(
             calibrated_merit: pre.calibrated,
             merit: Some(comp.merit(c)),
             final_score: Some(ranking.final_score(c)),
-            rank: Some(ranking.rank_of(c) + 1),
+            rank: Some(ranking.rank_of(c)),
             funded: outcome.is_funded(),
             amount: outcome.amount,
             reason,
