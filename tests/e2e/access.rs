@@ -110,6 +110,7 @@ fn allowed(method: &Method, path: &str, role: Role) -> bool {
             "/api/v1/applications/{id}"
             | "/api/v1/applications/{id}/documents/{attachment_id}"
             | "/api/v1/applications/{id}/package"
+            | "/api/v1/applications/{id}/outcome"
             | "/api/v1/receipts/{tracking}",
         ) => matches!(role, Applicant | ProgramOfficer | Administrator),
         // Changes are to Eastside's draft: only Eastside's members.
@@ -129,7 +130,7 @@ fn allowed(method: &Method, path: &str, role: Role) -> bool {
         ("POST", "/solicitations/{id}/apply") => role == Administrator,
         ("GET", "/applications") => role != Anonymous,
         // Reading a submitted application of Eastside to BJA, and its receipt.
-        ("GET", "/applications/{id}" | "/receipts/{tracking}") => {
+        ("GET", "/applications/{id}" | "/applications/{id}/outcome" | "/receipts/{tracking}") => {
             matches!(role, Applicant | ProgramOfficer | Administrator)
         }
         // Changing Eastside's draft.
@@ -143,6 +144,29 @@ fn allowed(method: &Method, path: &str, role: Role) -> bool {
         ) => matches!(role, Applicant | Administrator),
         (_, "/manage/solicitations/{id}/applications" | "/manage/solicitations/{id}/extensions") => {
             matches!(role, ProgramOfficer | Administrator)
+        }
+        // -- review (program officers) --
+        // Of BJA's draft: only its office (whose owner is the program officer) and
+        // administrators see it, and the reviewer, a member with the reviewer role, neither
+        // runs nor reads the office's review.
+        (_, p)
+            if p.starts_with("/manage/solicitations/{id}/review")
+                || p.starts_with("/manage/solicitations/{id}/ranking")
+                || p.starts_with("/manage/solicitations/{id}/decisions")
+                || p.starts_with("/api/v1/solicitations/{id}/review")
+                || p.starts_with("/api/v1/solicitations/{id}/ranking")
+                || p.starts_with("/api/v1/solicitations/{id}/sensitivity")
+                || p.starts_with("/api/v1/solicitations/{id}/decisions") =>
+        {
+            matches!(role, ProgramOfficer | Administrator)
+        }
+        // -- reviewing --
+        ("GET", "/reviews" | "/api/v1/reviews") => role != Anonymous,
+        // `{id}` is the reviewer's assignment to Eastside's application submitted to BJA. The
+        // policy lets any member of BJA review for it (the scoring service then opens an
+        // assignment only for its own reviewer) and administrators.
+        (_, p) if p.starts_with("/reviews/{id}") || p.starts_with("/api/v1/reviews/{id}") => {
+            matches!(role, Reviewer | ProgramOfficer | Administrator)
         }
         // Everything else is public, or (sign in, sign up, password reset) open to anyone.
         _ => true,
@@ -247,11 +271,49 @@ async fn application_fixture(g: &Granary) -> AppFixture {
     }
 }
 
+/// The demo reviewer's assignment to Eastside's submitted application: the pool holds only
+/// them, and each application gets one reviewer.
+async fn review_fixture(g: &Granary) -> String {
+    use granary_scoring as scoring;
+    let actor = Actor::cli("test");
+    let s = sol::get_by_number(&g.db.db, "O-BJA-2027-90001").await.unwrap();
+    let rosa = scoring::pool::candidates(&g.db.db, &s)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.person.email == "reviewer@demo.granary.test")
+        .expect("the demo reviewer is a member of BJA")
+        .person
+        .id;
+    let entry = scoring::pool::PoolEntry {
+        kind: scoring::ReviewerKind::Community,
+        expertise: vec![],
+        min_load: None,
+        max_load: None,
+    };
+    scoring::pool::set_pool_member(&g.db.db, &actor, &s, rosa, entry, t0())
+        .await
+        .unwrap();
+    let settings = scoring::ReviewSettings {
+        reviews_per_application: 1,
+        ..Default::default()
+    };
+    scoring::pool::save_settings(&g.db.db, &actor, s.id, settings, 0, t0())
+        .await
+        .unwrap();
+    scoring::assign::run(&g.db.db, &actor, &s, t0()).await.unwrap();
+    let mine = scoring::reviews::assignments_of(&g.db.db, rosa).await.unwrap();
+    assert_eq!(mine.len(), 1, "the reviewer has the one submitted application");
+    mine[0].id.to_string()
+}
+
 fn fill(path: &str, draft: &str, attachment: &str, org: &str, member: &str) -> String {
     path.replace("{org}", org)
         .replace("{user}", member)
         .replace("{invitation}", &uuid::Uuid::now_v7().to_string())
         .replace("{attachment_id}", attachment)
+        .replace("{review}", &uuid::Uuid::now_v7().to_string())
+        .replace("{decision}", &uuid::Uuid::now_v7().to_string())
         .replace("{opp_id}", draft)
         .replace(
             "/account/tokens/{id}",
@@ -261,7 +323,13 @@ fn fill(path: &str, draft: &str, attachment: &str, org: &str, member: &str) -> S
 }
 
 /// A JSON or multipart request with the browser's cookies and CSRF header.
-async fn send_with(b: &mut Browser<'_>, method: &Method, uri: &str, content_type: &str, body: Vec<u8>) -> Reply {
+pub(crate) async fn send_with(
+    b: &mut Browser<'_>,
+    method: &Method,
+    uri: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Reply {
     let csrf = b.csrf();
     let cookies = b
         .cookies
@@ -344,6 +412,7 @@ async fn every_route_with_every_role() {
     let (draft, attachment) = draft_with_attachment(&g).await;
     let (org, member) = office_and_member(&g).await;
     let apps = application_fixture(&g).await;
+    let review = review_fixture(&g).await;
     let office = sol::ensure_office(
         &g.db.db,
         &Actor::cli("test"),
@@ -381,7 +450,9 @@ async fn every_route_with_every_role() {
             } else {
                 attachment.clone()
             };
-            let uri = if path.starts_with("/applications/")
+            let uri = if path.starts_with("/reviews/") || path.starts_with("/api/v1/reviews/") {
+                path.replace("{id}", &review)
+            } else if path.starts_with("/applications/")
                 || path.starts_with("/api/v1/applications/")
                 || path.starts_with("/receipts/")
                 || path.starts_with("/api/v1/receipts/")

@@ -13,5 +13,7 @@ mod logs;
 mod manage;
 mod orgs;
 mod pages;
+mod review_office;
+mod reviewing;
 mod storage;
 mod support;

@@ -17,7 +17,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::{ErrorBody, RenderedError};
 use crate::routes::{
-    account, api, applications, apply, authoring, common_grants, health, manage, orgs, package, pages,
+    account, api, applications, apply, authoring, common_grants, health, manage, orgs, package, pages, review_office,
+    reviewing,
 };
 use crate::state::AppState;
 
@@ -185,6 +186,180 @@ pub fn routes() -> Vec<RouteDef> {
             get(apply::officer_list),
         ),
         route(M::POST, "/manage/solicitations/{id}/extensions", post(apply::extension)),
+        // -- review (program officers) --
+        route(
+            M::GET,
+            "/api/v1/solicitations/{id}/review",
+            get(review_office::api_overview),
+        ),
+        route(
+            M::PUT,
+            "/api/v1/solicitations/{id}/review/settings",
+            put(review_office::api_save_settings),
+        ),
+        route(
+            M::PUT,
+            "/api/v1/solicitations/{id}/review/pool/{user}",
+            put(review_office::api_set_pool_member),
+        ),
+        route(
+            M::DELETE,
+            "/api/v1/solicitations/{id}/review/pool/{user}",
+            delete(review_office::api_remove_pool_member),
+        ),
+        route(
+            M::POST,
+            "/api/v1/solicitations/{id}/review/conflicts",
+            post(review_office::api_record_conflict),
+        ),
+        route(
+            M::POST,
+            "/api/v1/solicitations/{id}/review/conflicts/detect",
+            post(review_office::api_detect_conflicts),
+        ),
+        route(
+            M::POST,
+            "/api/v1/solicitations/{id}/review/assignments/run",
+            post(review_office::api_run_assignment),
+        ),
+        route(
+            M::POST,
+            "/api/v1/solicitations/{id}/review/assignments",
+            post(review_office::api_assign),
+        ),
+        route(
+            M::DELETE,
+            "/api/v1/solicitations/{id}/review/assignments/{review}",
+            delete(review_office::api_unassign),
+        ),
+        route(
+            M::POST,
+            "/api/v1/solicitations/{id}/review/assignments/{review}/reopen",
+            post(review_office::api_reopen),
+        ),
+        route(
+            M::GET,
+            "/api/v1/solicitations/{id}/ranking",
+            get(review_office::api_ranking),
+        ),
+        route(
+            M::POST,
+            "/api/v1/solicitations/{id}/ranking",
+            post(review_office::api_what_if),
+        ),
+        route(
+            M::GET,
+            "/api/v1/solicitations/{id}/sensitivity",
+            get(review_office::api_sensitivity),
+        ),
+        route(
+            M::GET,
+            "/api/v1/solicitations/{id}/decisions",
+            get(review_office::api_decisions),
+        ),
+        route(
+            M::POST,
+            "/api/v1/solicitations/{id}/decisions",
+            post(review_office::api_create_decision),
+        ),
+        route(
+            M::GET,
+            "/api/v1/solicitations/{id}/decisions/{decision}",
+            get(review_office::api_decision),
+        ),
+        route(
+            M::POST,
+            "/api/v1/solicitations/{id}/decisions/{decision}/approve",
+            post(review_office::api_approve),
+        ),
+        route(
+            M::POST,
+            "/api/v1/solicitations/{id}/decisions/{decision}/release",
+            post(review_office::api_release),
+        ),
+        route(M::GET, "/manage/solicitations/{id}/review", get(review_office::desk)),
+        route(
+            M::POST,
+            "/manage/solicitations/{id}/review/settings",
+            post(review_office::save_settings),
+        ),
+        route(
+            M::POST,
+            "/manage/solicitations/{id}/review/pool",
+            post(review_office::set_pool_member),
+        ),
+        route(
+            M::POST,
+            "/manage/solicitations/{id}/review/pool/{user}/remove",
+            post(review_office::remove_pool_member),
+        ),
+        route(
+            M::POST,
+            "/manage/solicitations/{id}/review/conflicts/detect",
+            post(review_office::detect),
+        ),
+        route(
+            M::POST,
+            "/manage/solicitations/{id}/review/conflicts",
+            post(review_office::record_conflict),
+        ),
+        route(
+            M::POST,
+            "/manage/solicitations/{id}/review/assign",
+            post(review_office::run_assignment),
+        ),
+        route(
+            M::POST,
+            "/manage/solicitations/{id}/review/assignments",
+            post(review_office::add_assignment),
+        ),
+        route(
+            M::POST,
+            "/manage/solicitations/{id}/review/assignments/{review}/remove",
+            post(review_office::remove_assignment),
+        ),
+        route(
+            M::POST,
+            "/manage/solicitations/{id}/review/assignments/{review}/reopen",
+            post(review_office::reopen),
+        ),
+        route(
+            M::GET,
+            "/manage/solicitations/{id}/ranking",
+            get(review_office::ranking),
+        ),
+        route(
+            M::POST,
+            "/manage/solicitations/{id}/decisions",
+            post(review_office::create_decision),
+        ),
+        route(
+            M::GET,
+            "/manage/solicitations/{id}/decisions/{decision}",
+            get(review_office::decision_page),
+        ),
+        route(
+            M::POST,
+            "/manage/solicitations/{id}/decisions/{decision}/approve",
+            post(review_office::approve),
+        ),
+        route(
+            M::POST,
+            "/manage/solicitations/{id}/decisions/{decision}/release",
+            post(review_office::release),
+        ),
+        // -- reviewing (reviewers and applicants) --
+        route(M::GET, "/reviews", get(reviewing::list_page)),
+        route(M::GET, "/reviews/{id}", get(reviewing::review_page)),
+        route(M::POST, "/reviews/{id}", post(reviewing::save_page)),
+        route(M::POST, "/reviews/{id}/conflict", post(reviewing::conflict_page)),
+        route(M::GET, "/applications/{id}/outcome", get(reviewing::outcome_page)),
+        route(M::GET, "/api/v1/reviews", get(reviewing::api_list)),
+        route(M::GET, "/api/v1/reviews/{id}", get(reviewing::api_get)),
+        route(M::PUT, "/api/v1/reviews/{id}", put(reviewing::api_save)),
+        route(M::POST, "/api/v1/reviews/{id}/submit", post(reviewing::api_submit)),
+        route(M::POST, "/api/v1/reviews/{id}/conflict", post(reviewing::api_conflict)),
+        route(M::GET, "/api/v1/applications/{id}/outcome", get(reviewing::api_outcome)),
         // -- solicitation authoring (pages) --
         route(M::GET, "/manage", get(manage::desk)),
         route(M::POST, "/manage/solicitations", post(manage::create)),

@@ -115,6 +115,12 @@ impl Auth {
                     .iter()
                     .any(|m| m.kind != granary_core::policy::OrgKind::ProgramOffice && u.works_for(m.org))
             }),
+            // Anyone in an office that issues solicitations may be put in a reviewer pool.
+            reviews: user.is_some_and(|u| {
+                u.memberships
+                    .iter()
+                    .any(|m| m.kind != granary_core::policy::OrgKind::CommunityOrganization)
+            }),
         }
     }
 }

@@ -298,6 +298,7 @@ async fn serve(rt: Runtime, demo: bool) -> anyhow::Result<()> {
         tracing::info!(added = r.created, present = r.skipped, "demo data loaded");
         let users = crate::seed::seed_demo_users(&db, chrono::Utc::now()).await?;
         crate::seed::seed_demo_applications(&db, &store, chrono::Utc::now()).await?;
+        crate::seed::seed_demo_review(&db, &store, chrono::Utc::now()).await?;
         users
     } else {
         Vec::new()

@@ -589,3 +589,239 @@ pub async fn attach_sample_documents(
     }
     Ok(())
 }
+
+/// The demo solicitation whose review the demo shows: BJA's reentry incubator program, with
+/// bonus points for applicants led by formerly incarcerated people (self-attested).
+pub const DEMO_REVIEW_SOLICITATION: &str = "O-BJA-2027-90002";
+
+/// Demo incubators that have applied to it: (name, city, state, county FIPS, request in
+/// dollars, attests to being led by formerly incarcerated people).
+const DEMO_REVIEWED: [(&str, &str, &str, &str, i64, bool); 8] = [
+    (
+        "Second Chance Builders (demo)",
+        "Baltimore",
+        "MD",
+        "24510",
+        1_200_000,
+        true,
+    ),
+    (
+        "Riverton Reentry Network (demo)",
+        "Riverton",
+        "OH",
+        "39049",
+        1_450_000,
+        false,
+    ),
+    (
+        "Homecoming Collective (demo)",
+        "Los Angeles",
+        "CA",
+        "06037",
+        1_500_000,
+        true,
+    ),
+    (
+        "Millbrook Fresh Start (demo)",
+        "Millbrook",
+        "NC",
+        "37183",
+        1_000_000,
+        false,
+    ),
+    (
+        "Northside Returning Citizens Alliance (demo)",
+        "Seattle",
+        "WA",
+        "53033",
+        1_300_000,
+        true,
+    ),
+    (
+        "Cedar Valley Bridges (demo)",
+        "Cedar Falls",
+        "IA",
+        "19013",
+        1_050_000,
+        false,
+    ),
+    (
+        "Lakeside Open Doors (demo)",
+        "Lakeside",
+        "MI",
+        "26163",
+        1_150_000,
+        false,
+    ),
+    (
+        "Harbor Reentry Partners (demo)",
+        "Harbor",
+        "SC",
+        "45019",
+        1_400_000,
+        true,
+    ),
+];
+
+/// Demo reviewers added to BJA for the demo review (besides its officer and Rosa Reviewer).
+const DEMO_EXTRA_REVIEWERS: [(&str, &str); 2] = [
+    ("peer.reviewer@demo.granary.test", "Pat Peer"),
+    ("community.reviewer@demo.granary.test", "Camila Community"),
+];
+
+/// A review in progress for the demo: eight incubators have applied to the reentry program
+/// (four attest to being led by formerly incarcerated people); four reviewers are in the pool
+/// (the officer, Rosa Reviewer and two more); assignment gave each application three; every
+/// review is submitted except Rosa Reviewer's first, left for her to score. Funds for the
+/// review are set to $5,000,000 so the funding line falls inside the list. The solicitation
+/// is still open, so a decision can be computed and previewed but approved only once the
+/// office closes it. Idempotent: nothing happens when the solicitation already has submitted
+/// applications. Needs `seed_demo` and `seed_demo_users` first.
+pub async fn seed_demo_review(
+    db: &DatabaseConnection,
+    store: &Arc<dyn DocumentStore>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    use granary_applications as apps;
+    use granary_scoring as scoring;
+    use rust_decimal::Decimal;
+    let actor = Actor::cli("seed");
+    let s = sol::get_by_number(db, DEMO_REVIEW_SOLICITATION).await?;
+    if !scoring::subjects::submitted(db, s.id).await?.is_empty() {
+        return Ok(0);
+    }
+    let clock = granary_core::time::FixedClock::at(now);
+    for (name, city, state, county, request, led) in DEMO_REVIEWED {
+        let org = granary_identity::create_organization(
+            db,
+            &actor,
+            granary_identity::NewOrganization {
+                kind: granary_core::policy::OrgKind::CommunityOrganization,
+                profile: granary_identity::OrganizationProfile {
+                    name: name.into(),
+                    city: Some(city.into()),
+                    state: Some(state.into()),
+                    county_fips: Some(county.into()),
+                    annual_budget: Some(granary_core::Money::from_dollars(900_000)?),
+                    lived_experience_led: led,
+                    ..Default::default()
+                },
+            },
+            None,
+            now,
+        )
+        .await?;
+        let (app, _) = apps::start(db, &actor, s.id, org.id, now).await?;
+        let mut content = apps::sample::complete_content(&s, &format!("Reentry incubator for {city}"));
+        if let Some(line) = content.budget.lines.first_mut() {
+            line.unit_cost = granary_core::Money::from_dollars(request)?;
+        }
+        if led {
+            content.priorities.insert(
+                "led_by_formerly_incarcerated".to_string(),
+                apps::PriorityClaim {
+                    claimed: true,
+                    explanation: "Our executive director came home from prison in 2014.".to_string(),
+                },
+            );
+        }
+        let app = apps::save(db, &actor, app.id, app.version, content, now).await?;
+        attach_sample_documents(db, store, &actor, &s, app.id, name, now).await?;
+        apps::submit(db, &actor, app.id, &clock).await?;
+    }
+    // The pool: the office's officer and reviewers.
+    let bja = s.office.id;
+    for (email, name) in DEMO_EXTRA_REVIEWERS {
+        let parsed = granary_identity::EmailAddress::parse(email).map_err(|e| anyhow::anyhow!("{}", e.0))?;
+        if granary_identity::find_user_by_email(db, &parsed).await?.is_none() {
+            let user = create_verified_user(db, email, name, DEMO_PASSWORD, false, now).await?;
+            granary_identity::add_member(db, &actor, bja, user.id, granary_core::policy::Role::Reviewer, now).await?;
+        }
+    }
+    let mut rosa = None;
+    let mut names = std::collections::HashMap::new();
+    for c in scoring::pool::candidates(db, &s).await? {
+        names.insert(c.person.id, c.person.name.clone());
+        let (kind, expertise) = match c.person.email.as_str() {
+            "officer@demo.granary.test" => (scoring::ReviewerKind::Staff, vec![]),
+            "reviewer@demo.granary.test" => {
+                rosa = Some(c.person.id);
+                (
+                    scoring::ReviewerKind::Community,
+                    vec![granary_solicitations::ProgramArea::Prevention],
+                )
+            }
+            "peer.reviewer@demo.granary.test" => (
+                scoring::ReviewerKind::Peer,
+                vec![granary_solicitations::ProgramArea::Accountability],
+            ),
+            "community.reviewer@demo.granary.test" => (scoring::ReviewerKind::Community, vec![]),
+            _ => continue,
+        };
+        let entry = scoring::pool::PoolEntry {
+            kind,
+            expertise,
+            min_load: None,
+            max_load: None,
+        };
+        scoring::pool::set_pool_member(db, &actor, &s, c.person.id, entry, now).await?;
+    }
+    let settings = scoring::ReviewSettings {
+        reviews_per_application: 3,
+        max_load: 8,
+        share_reviews_after_submitting: true,
+        available_funds: Some(granary_core::Money::from_dollars(5_000_000)?),
+        ..Default::default()
+    };
+    let (_, version) = scoring::pool::settings(db, s.id).await?;
+    scoring::pool::save_settings(db, &actor, s.id, settings, version, now).await?;
+    scoring::assign::run(db, &actor, &s, now).await?;
+    // Every review submitted, with scores that differ by application and reviewer, except
+    // Rosa Reviewer's first.
+    let assignments = scoring::reviews::of_solicitation(db, s.id).await?;
+    let mut left_for_rosa = false;
+    let mut order: Vec<uuid::Uuid> = assignments.iter().map(|r| r.application_id.as_uuid()).collect();
+    order.dedup();
+    let mut reviewers: Vec<uuid::Uuid> = assignments.iter().map(|r| r.reviewer.as_uuid()).collect();
+    reviewers.sort_unstable();
+    reviewers.dedup();
+    for r in assignments.iter().filter(|r| r.is_active()) {
+        if Some(r.reviewer) == rosa && !left_for_rosa {
+            left_for_rosa = true;
+            continue;
+        }
+        let a = order.iter().position(|x| *x == r.application_id.as_uuid()).unwrap_or(0);
+        let who = reviewers.iter().position(|x| *x == r.reviewer.as_uuid()).unwrap_or(0);
+        let mut content = scoring::ReviewContent::default();
+        for (i, c) in s.content.rubric.criteria.iter().enumerate() {
+            // A share of the points between 55% and 97%, varying by application, criterion
+            // and reviewer.
+            let share = Decimal::new(55 + ((a * 37 + i * 13 + who * 7) % 43) as i64, 2);
+            content.criteria.insert(
+                c.key.clone(),
+                scoring::CriterionReview {
+                    score: Some((Decimal::from(c.points) * share).round_dp(0)),
+                    strengths: format!("Clear plan for {}.", c.name.to_lowercase()),
+                    weaknesses: "Sustainability after the award is not fully explained.".to_string(),
+                },
+            );
+        }
+        content.overall_comment = "A credible project from an agency with the partners it needs.".to_string();
+        let reviewer_actor = Actor::User {
+            id: r.reviewer,
+            name: names.get(&r.reviewer).cloned().unwrap_or_default(),
+        };
+        scoring::reviews::submit(
+            db,
+            &reviewer_actor,
+            r.reviewer,
+            r.id,
+            Some(content),
+            r.version,
+            &s.content.rubric,
+            now,
+        )
+        .await?;
+    }
+    Ok(DEMO_REVIEWED.len())
+}

@@ -46,6 +46,15 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("apply_edit", include_str!("../../../templates/apply_edit.hbs")),
     ("apply_receipt", include_str!("../../../templates/apply_receipt.hbs")),
     ("apply_officer", include_str!("../../../templates/apply_officer.hbs")),
+    ("review_desk", include_str!("../../../templates/review_desk.hbs")),
+    ("review_ranking", include_str!("../../../templates/review_ranking.hbs")),
+    (
+        "review_decision",
+        include_str!("../../../templates/review_decision.hbs"),
+    ),
+    ("review_list", include_str!("../../../templates/review_list.hbs")),
+    ("review_form", include_str!("../../../templates/review_form.hbs")),
+    ("outcome", include_str!("../../../templates/outcome.hbs")),
 ];
 
 /// The stylesheet, served at `/static/granary.css`.
@@ -68,6 +77,8 @@ pub struct Chrome {
     pub manages: bool,
     /// Works for an organization that applies: show "Applications".
     pub applies: bool,
+    /// Belongs to an office that issues solicitations, so may review for it: show "Reviews".
+    pub reviews: bool,
 }
 
 #[derive(Serialize)]
@@ -78,6 +89,7 @@ struct Page<'a, T: Serialize> {
     csrf: &'a str,
     manages: bool,
     applies: bool,
+    reviews: bool,
     body: &'a T,
 }
 
@@ -108,6 +120,7 @@ impl Views {
             csrf: &chrome.csrf,
             manages: chrome.manages,
             applies: chrome.applies,
+            reviews: chrome.reviews,
             body,
         };
         self.hb
@@ -140,6 +153,7 @@ impl Views {
             csrf: "",
             manages: false,
             applies: false,
+            reviews: false,
             body: &body,
         };
         self.hb

@@ -51,7 +51,7 @@ const MAX_FORM_LINES: usize = 500;
 /// The most eligibility requirement answers a posted form may carry.
 const MAX_REQUIREMENTS: usize = 100;
 
-fn field_error(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+pub(crate) fn field_error(field: impl Into<String>, message: impl Into<String>) -> FieldError {
     FieldError {
         field: field.into(),
         message: message.into(),
@@ -59,12 +59,12 @@ fn field_error(field: impl Into<String>, message: impl Into<String>) -> FieldErr
 }
 
 /// A form body as name/value pairs, read leniently.
-fn form_pairs(body: &Bytes) -> AppResult<Vec<(String, String)>> {
+pub(crate) fn form_pairs(body: &Bytes) -> AppResult<Vec<(String, String)>> {
     serde_urlencoded::from_bytes(body).map_err(|e| AppError::bad_request(format!("The form could not be read: {e}")))
 }
 
 /// The last value sent for a name.
-fn last<'a>(p: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn last<'a>(p: &'a [(String, String)], name: &str) -> Option<&'a str> {
     p.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 

@@ -11,4 +11,6 @@ pub mod manage;
 pub mod orgs;
 pub mod package;
 pub mod pages;
+pub mod review_office;
+pub mod reviewing;
 pub mod search_params;
