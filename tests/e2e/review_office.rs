@@ -4,23 +4,13 @@
 
 use axum::http::{Method, StatusCode};
 use granary_core::Actor;
-use granary_gateway::seed::{DEMO_PASSWORD, DEMO_REVIEW_SOLICITATION, seed_demo_review, seed_demo_users};
+use granary_gateway::seed::{DEMO_REVIEW_SOLICITATION, seed_demo_review, seed_demo_users};
 use granary_solicitations as sol;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
 use crate::access::send_with;
-use crate::support::{Browser, Granary, Reply, t0};
-
-async fn signed_in<'a>(g: &'a Granary, email: &str) -> Browser<'a> {
-    let mut b = Browser::new(g);
-    b.get("/").await;
-    let r = b
-        .post_form("/sign-in", &[("email", email), ("password", DEMO_PASSWORD)])
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{email} signs in");
-    b
-}
+use crate::support::{Browser, Granary, Reply, signed_in, t0};
 
 async fn json(b: &mut Browser<'_>, method: Method, uri: &str, body: &str) -> Reply {
     send_with(b, &method, uri, "application/json", body.as_bytes().to_vec()).await

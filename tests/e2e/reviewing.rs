@@ -16,23 +16,13 @@ use granary_scoring::pool::PoolEntry;
 use granary_scoring::{Review, ReviewSettings, ReviewerKind, assign, decisions, pool, reviews};
 use granary_solicitations::Solicitation;
 
-use crate::support::{Browser, Granary, Reply, eastside, submitted_application, t0};
+use crate::support::{Browser, Granary, Reply, eastside, signed_in, submitted_application, t0};
 
 const NUMBER: &str = "O-BJA-2027-90001";
 const SECOND_ORG: &str = "Harbor Lights Collective (test)";
 
 fn setup_actor() -> Actor {
     Actor::cli("review-setup")
-}
-
-async fn signed_in<'a>(g: &'a Granary, email: &str) -> Browser<'a> {
-    let mut b = Browser::new(g);
-    b.get("/").await;
-    let r = b
-        .post_form("/sign-in", &[("email", email), ("password", DEMO_PASSWORD)])
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{email} signs in");
-    b
 }
 
 async fn json(b: &mut Browser<'_>, method: Method, uri: &str, body: serde_json::Value) -> Reply {

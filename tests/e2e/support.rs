@@ -390,3 +390,17 @@ pub async fn submitted_application(
         .unwrap();
     (apps::get(&g.db.db, app.id).await.unwrap(), sub)
 }
+
+/// A browser signed in as a demo account (the demo users must be seeded).
+pub async fn signed_in<'a>(g: &'a Granary, email: &str) -> Browser<'a> {
+    let mut b = Browser::new(g);
+    b.get("/").await;
+    let r = b
+        .post_form(
+            "/sign-in",
+            &[("email", email), ("password", granary_gateway::seed::DEMO_PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{email} signs in");
+    b
+}
