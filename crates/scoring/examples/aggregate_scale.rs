@@ -5,12 +5,13 @@
 //! calibration method and a plain sort with a funding line, prints peak memory, and counts how
 //! many of the truly best 10% each method would fund.
 //!
-//! Run with `cargo run --release -p granary-scoring --example aggregate_scale [seed]`.
+//! Run with `cargo run --release -p granary-scoring --example aggregate_scale [seed]`. The
+//! benchmark (`cargo bench -p granary-scoring --bench scoring`) runs seed 1 through [`run`].
 
 #![allow(clippy::print_stdout, reason = "an example prints its figures")]
 
 use std::cmp::Reverse;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use granary_scoring::algo::aggregate::{DisagreementThresholds, Review, ReviewSet, Rubric, aggregate};
 use granary_scoring::algo::calibration::{
@@ -118,8 +119,19 @@ fn calibrated(applications: &[CalibratedApplication]) -> Vec<Decimal> {
         .collect()
 }
 
-fn main() {
-    let seed = std::env::args().nth(1).and_then(|arg| arg.parse().ok()).unwrap_or(1);
+/// One timed step: what, how long, and whether it counts toward the benchmark's target
+/// (aggregation and calibration; the plain sort only stands in for the ranking).
+pub type Step = (String, Duration, bool);
+
+/// Builds the reviews of seed 1 and times checking them, aggregation and both calibrations,
+/// printing the figures. Returns the steps timed.
+pub fn run() -> Vec<Step> {
+    run_with(1, false)
+}
+
+/// As [`run`] for `seed`; with `explain`, also prints how the harshest reviewer and one of
+/// their applications were calibrated, and one application flagged for discussion.
+pub fn run_with(seed: u64, explain: bool) -> Vec<Step> {
     let start = Instant::now();
     let world = build(seed);
     println!(
@@ -203,40 +215,56 @@ fn main() {
         truly_best_funded(&ranked(&method2), &truly_best),
     );
 
-    let harshest = model
-        .reviewers
-        .iter()
-        .min_by_key(|r| (r.bias, r.reviewer))
-        .expect("reviewers");
-    println!(
-        "\n{}",
-        standardized.explain_reviewer(harshest.reviewer).unwrap_or_default()
-    );
-    println!("{}", model.explain_reviewer(harshest.reviewer).unwrap_or_default());
-    if let Some(application) = standardized.applications.iter().find(|a| {
-        a.merit
-            .as_ref()
-            .is_some_and(|m| m.reviews.iter().any(|r| r.reviewer == harshest.reviewer))
-    }) {
+    if explain {
+        let harshest = model
+            .reviewers
+            .iter()
+            .min_by_key(|r| (r.bias, r.reviewer))
+            .expect("reviewers");
         println!(
-            "{}",
-            standardized
-                .explain_application(application.application)
-                .unwrap_or_default()
+            "\n{}",
+            standardized.explain_reviewer(harshest.reviewer).unwrap_or_default()
         );
-        println!(
-            "{}",
-            model.explain_application(application.application).unwrap_or_default()
-        );
+        println!("{}", model.explain_reviewer(harshest.reviewer).unwrap_or_default());
+        if let Some(application) = standardized.applications.iter().find(|a| {
+            a.merit
+                .as_ref()
+                .is_some_and(|m| m.reviews.iter().any(|r| r.reviewer == harshest.reviewer))
+        }) {
+            println!(
+                "{}",
+                standardized
+                    .explain_application(application.application)
+                    .unwrap_or_default()
+            );
+            println!(
+                "{}",
+                model.explain_application(application.application).unwrap_or_default()
+            );
+        }
+        if let Some(flagged) = aggregation.needing_discussion().next() {
+            let reasons = &flagged
+                .merit
+                .as_ref()
+                .expect("flagged means reviewed")
+                .disagreement
+                .reasons;
+            println!("application {} needs discussion: {}", flagged.application, reasons[0]);
+        }
+        println!();
     }
-    if let Some(flagged) = aggregation.needing_discussion().next() {
-        let reasons = &flagged
-            .merit
-            .as_ref()
-            .expect("flagged means reviewed")
-            .disagreement
-            .reasons;
-        println!("application {} needs discussion: {}", flagged.application, reasons[0]);
-    }
-    println!("\npeak memory (VmHWM): {}", peak_memory());
+    println!("peak memory (VmHWM): {}", peak_memory());
+    vec![
+        (format!("check and order {} reviews", reviews.len()), checking, true),
+        ("aggregate".to_owned(), aggregating, true),
+        ("calibrate, method 1 (standardize)".to_owned(), standardizing, true),
+        ("calibrate, method 2 (reviewer bias)".to_owned(), fitting, true),
+        ("plain sort of calibrated merit (stand-in)".to_owned(), sorting, false),
+    ]
+}
+
+#[allow(dead_code, reason = "the benchmark includes this file as a module and calls `run`")]
+fn main() {
+    let seed = std::env::args().nth(1).and_then(|arg| arg.parse().ok()).unwrap_or(1);
+    run_with(seed, true);
 }

@@ -5,7 +5,8 @@
 //!
 //! Run with `cargo run --release -p granary-scoring --example assignment_scale -- [seed
 //! [applications [reviewers [conflicts per thousand pairs [warm start 1/0 [uncovered-area weight
-//! [load-balance weight]]]]]]]` (defaults 2024 50000 2000 5 1 10 1).
+//! [load-balance weight]]]]]]]` (defaults 2024 50000 2000 5 1 10 1). The benchmark
+//! (`cargo bench -p granary-scoring --bench scoring`) runs it with the defaults through [`run`].
 
 #![allow(clippy::print_stdout, reason = "an example prints its figures")]
 
@@ -95,23 +96,54 @@ fn seconds(d: Duration) -> String {
     format!("{}.{:03} s", ms / 1000, ms % 1000)
 }
 
-fn main() {
-    let arg = |i: usize, default: u64| std::env::args().nth(i).and_then(|s| s.parse().ok()).unwrap_or(default);
-    let seed = arg(1, 2024);
-    let applications = arg(2, 50_000) as usize;
-    let reviewers = arg(3, 2_000) as usize;
-    let conflicts_per_thousand = arg(4, 5);
+/// The problem to solve; the defaults are the sizes.
+pub struct Settings {
+    pub seed: u64,
+    pub applications: usize,
+    pub reviewers: usize,
+    pub conflicts_per_thousand: u64,
+    pub warm_start: bool,
+    pub weights: AssignmentWeights,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            seed: 2024,
+            applications: 50_000,
+            reviewers: 2_000,
+            conflicts_per_thousand: 5,
+            warm_start: true,
+            weights: AssignmentWeights::default(),
+        }
+    }
+}
+
+/// One timed step: what, how long, and whether it is the assignment the target is about.
+pub type Step = (String, Duration, bool);
+
+/// Builds and solves the default problem and checks the certificate, printing the figures.
+/// Returns the steps timed, or what went wrong.
+pub fn run() -> Result<Vec<Step>, String> {
+    run_with(&Settings::default())
+}
+
+pub fn run_with(settings: &Settings) -> Result<Vec<Step>, String> {
+    let &Settings {
+        seed,
+        applications,
+        reviewers,
+        conflicts_per_thousand,
+        warm_start,
+        weights,
+    } = settings;
     let options = SolveOptions {
-        warm_start: arg(5, 1) == 1,
+        warm_start,
         ..SolveOptions::default()
     };
     let started = Instant::now();
     let mut problem = build(seed, applications, reviewers, conflicts_per_thousand);
-    let defaults = AssignmentWeights::default();
-    problem.weights = AssignmentWeights {
-        uncovered_area: arg(6, defaults.uncovered_area as u64) as i64,
-        load_balance: arg(7, defaults.load_balance as u64) as i64,
-    };
+    problem.weights = weights;
     let built = started.elapsed();
     let needed: u64 = problem.applications.iter().map(|a| u64::from(a.reviewers_needed)).sum();
     println!(
@@ -127,13 +159,7 @@ fn main() {
     );
 
     let started = Instant::now();
-    let report = match solve_with(&problem, &options) {
-        Ok(report) => report,
-        Err(e) => {
-            println!("no plan: {e}");
-            std::process::exit(1);
-        }
-    };
+    let report = solve_with(&problem, &options).map_err(|e| format!("no plan: {e}"))?;
     let solve_time = started.elapsed();
     let stats = report.stats;
     println!(
@@ -151,6 +177,7 @@ fn main() {
 
     let started = Instant::now();
     let check = verify_optimal(&problem, &report.assignment, &report.certificate);
+    let check_time = started.elapsed();
     println!(
         "optimality check over all {} pairs: {} ({})",
         applications * reviewers,
@@ -158,7 +185,7 @@ fn main() {
             Ok(()) => "passed".to_owned(),
             Err(e) => format!("FAILED: {e}"),
         },
-        seconds(started.elapsed())
+        seconds(check_time)
     );
 
     let plan = &report.assignment;
@@ -194,7 +221,39 @@ fn main() {
         Some(mib) => println!("peak memory (VmHWM): {mib} MiB"),
         None => println!("peak memory: not reported by this system"),
     }
-    if check.is_err() {
+    check.map_err(|e| format!("the optimality check failed: {e}"))?;
+    Ok(vec![
+        ("build the problem".to_owned(), built, false),
+        (
+            "solve (with the solver's own optimality check)".to_owned(),
+            solve_time,
+            true,
+        ),
+        (
+            format!("check the certificate over all {} pairs", applications * reviewers),
+            check_time,
+            false,
+        ),
+    ])
+}
+
+#[allow(dead_code, reason = "the benchmark includes this file as a module and calls `run`")]
+fn main() {
+    let arg = |i: usize, default: u64| std::env::args().nth(i).and_then(|s| s.parse().ok()).unwrap_or(default);
+    let defaults = Settings::default();
+    let settings = Settings {
+        seed: arg(1, defaults.seed),
+        applications: arg(2, defaults.applications as u64) as usize,
+        reviewers: arg(3, defaults.reviewers as u64) as usize,
+        conflicts_per_thousand: arg(4, defaults.conflicts_per_thousand),
+        warm_start: arg(5, 1) == 1,
+        weights: AssignmentWeights {
+            uncovered_area: arg(6, defaults.weights.uncovered_area as u64) as i64,
+            load_balance: arg(7, defaults.weights.load_balance as u64) as i64,
+        },
+    };
+    if let Err(e) = run_with(&settings) {
+        println!("{e}");
         std::process::exit(1);
     }
 }

@@ -1,12 +1,15 @@
 //! Sensitivity at scale: 50,000 applications with random merit scores (40.00 to 100.00) and
 //! requests ($5,000 to $150,000), three priority considerations (5 bonus points met by about
 //! 30%, a 1.1 multiplier met by about 20%, a $20,000,000 set-aside), $500,000,000 available,
-//! rank-order funding. Runs the full analysis: the intervals of the bonus weight over [0, 10]
-//! and of the multiplier over [1, 1.3], every application's flip margin, and each
+//! rank-order funding. Runs the full analysis, as `analyse` does: the intervals of each
+//! bonus-points and multiplier weight over the range the service studies it over (bonus points
+//! from 0 to twice the declared points, at least 10: [0, 10]; a multiplier from 1 to twice the
+//! declared increase, at least 1.5: [1, 1.5]), every application's flip margin, and each
 //! consideration switched off. Prints each part's time, the totals and the peak memory.
 //!
 //! Run with: `cargo run --release -p granary-scoring --example sensitivity_scale`
-//! (an optional first argument changes the number of applications).
+//! (an optional first argument changes the number of applications). The benchmark
+//! (`cargo bench -p granary-scoring --bench scoring`) runs it with 50,000 through [`run`].
 #![allow(clippy::print_stdout)]
 
 use std::collections::BTreeSet;
@@ -76,8 +79,30 @@ fn ms(d: Duration) -> String {
     format!("{}.{:03} ms", us / 1000, us % 1000)
 }
 
-fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(50_000);
+/// The range the service studies a weight over (see `whatif::default_range`).
+fn default_range(mechanism: &Mechanism) -> Option<(Decimal, Decimal)> {
+    match mechanism {
+        Mechanism::BonusPoints { points } => Some((Decimal::ZERO, (*points * Decimal::TWO).max(Decimal::TEN))),
+        Mechanism::Multiplier { factor } => {
+            let high = Decimal::ONE + (*factor - Decimal::ONE) * Decimal::TWO;
+            Some((Decimal::ONE, high.max(Decimal::new(15, 1))))
+        }
+        _ => None,
+    }
+}
+
+/// One timed step: what, how long, and whether it counts toward the benchmark's target (all
+/// of them: together they are the full analysis).
+pub type Step = (String, Duration, bool);
+
+/// Runs the full analysis with 50,000 applications, printing the figures. Returns the steps
+/// timed.
+pub fn run() -> Vec<Step> {
+    run_with(50_000)
+}
+
+/// As [`run`] with `n` applications.
+pub fn run_with(n: usize) -> Vec<Step> {
     let considerations = vec![
         consideration(
             "youth",
@@ -131,12 +156,22 @@ fn main() {
     let total = Instant::now();
 
     let mut studies = Vec::new();
-    for (key, range) in [
-        ("youth", (Decimal::ZERO, Decimal::from(10))),
-        ("tribal", (Decimal::ONE, Decimal::new(13, 1))),
-    ] {
+    let mut steps = Vec::new();
+    let weights: Vec<(String, (Decimal, Decimal))> = comp
+        .considerations()
+        .iter()
+        .filter_map(|c| default_range(&c.mechanism).map(|range| (c.key.clone(), range)))
+        .collect();
+    for (key, range) in &weights {
+        let (key, range) = (key.as_str(), *range);
         let t = Instant::now();
-        match weight_intervals(&comp, &scenario, &config, key, range) {
+        let result = weight_intervals(&comp, &scenario, &config, key, range);
+        let mut step = format!("intervals of “{key}” over [{}, {}]", range.0, range.1);
+        if let Err(e) = &result {
+            step.push_str(&format!(": NOT COMPUTED ({e})"));
+        }
+        steps.push((step, t.elapsed(), true));
+        match result {
             Ok(s) => {
                 println!(
                     "intervals of “{key}” over [{}, {}]: {} intervals, {} candidate breakpoints, {} funding lines drawn, {}",
@@ -157,6 +192,7 @@ fn main() {
 
     let t = Instant::now();
     let margins = flip_margins(&comp, &scenario, &config, &studies).expect("margins");
+    steps.push(("flip margins".to_owned(), t.elapsed(), true));
     let with_margin = margins.iter().filter(|m| m.margin.is_some()).count();
     let never = margins.iter().filter(|m| m.basis == MarginBasis::NeverFlips).count();
     let set_aside = margins
@@ -171,6 +207,7 @@ fn main() {
 
     let t = Instant::now();
     let off = switched_off(&comp, &scenario, &config).expect("switched off");
+    steps.push(("each consideration switched off".to_owned(), t.elapsed(), true));
     println!("switched off: {}", ms(t.elapsed()));
     for o in &off {
         println!(
@@ -185,4 +222,11 @@ fn main() {
         );
     }
     println!("total: {}; peak memory: {}", ms(total.elapsed()), mib(peak_kib()));
+    steps
+}
+
+#[allow(dead_code, reason = "the benchmark includes this file as a module and calls `run`")]
+fn main() {
+    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(50_000);
+    run_with(n);
 }
