@@ -322,8 +322,33 @@ async fn an_officer_ranks_tries_a_weight_studies_sensitivity_and_approves() {
     sol::transition(&g.db.db, &Actor::cli("test"), s.id, sol::Transition::Close, t0())
         .await
         .unwrap();
+    // Closed, but an applicant with an extension may still submit: approval waits for it.
+    let late = granary_applications::list_for_solicitation(&g.db.db, s.id)
+        .await
+        .unwrap()[0]
+        .organization
+        .id;
+    let until = s.content.dates.closes_at.unwrap() + chrono::Duration::days(2);
+    granary_applications::grant_extension(&g.db.db, &Actor::cli("test"), s.id, late, until, "Flooded office", t0())
+        .await
+        .unwrap();
+    let r = officer.post_form(&approve, &[]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(
+        r.text().contains("an extension lets an applicant submit until"),
+        "{}",
+        r.text()
+    );
+    g.clock.set(until + chrono::Duration::minutes(1));
+    // Two months later the session has expired: sign in again.
+    let mut officer = signed_in(&g, "officer@demo.granary.test").await;
     let r = officer.post_form(&approve, &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert!(
+        Browser::location(&r).contains("notice=approved"),
+        "{}",
+        Browser::location(&r)
+    );
     let r = officer
         .post_form(
             &format!("/manage/solicitations/{sid}/decisions/{decision}/release"),
@@ -331,6 +356,7 @@ async fn an_officer_ranks_tries_a_weight_studies_sensitivity_and_approves() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert!(Browser::location(&r).contains("notice=released"));
     let d = json(
         &mut officer,
         Method::GET,

@@ -670,8 +670,9 @@ const DEMO_EXTRA_REVIEWERS: [(&str, &str); 2] = [
 ];
 
 /// A review in progress for the demo: eight incubators have applied to the reentry program
-/// (four attest to being led by formerly incarcerated people); four reviewers are in the pool
-/// (the officer, Rosa Reviewer and two more); assignment gave each application three; every
+/// (four attest to being led by formerly incarcerated people); three reviewers are in the pool
+/// (Rosa Reviewer and two more; the officer stays out, since officers see the ranking);
+/// assignment gave each application three; every
 /// review is submitted except Rosa Reviewer's first, left for her to score. Funds for the
 /// review are set to $5,000,000 so the funding line falls inside the list. The solicitation
 /// is still open, so a decision can be computed and previewed but approved only once the
@@ -743,7 +744,6 @@ pub async fn seed_demo_review(
     for c in scoring::pool::candidates(db, &s).await? {
         names.insert(c.person.id, c.person.name.clone());
         let (kind, expertise) = match c.person.email.as_str() {
-            "officer@demo.granary.test" => (scoring::ReviewerKind::Staff, vec![]),
             "reviewer@demo.granary.test" => {
                 rosa = Some(c.person.id);
                 (

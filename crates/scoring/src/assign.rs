@@ -15,8 +15,8 @@ use granary_core::id::{ApplicationId, UserId};
 use granary_solicitations::{ProgramArea, Solicitation};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, TransactionSession,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+    TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -40,6 +40,8 @@ struct Built {
     reviewers: Vec<PoolMember>,
     /// The live review rows by (application index, reviewer index).
     live: BTreeMap<(usize, usize), review::Model>,
+    /// Live rows of pairs now known to be conflicted: they must be released.
+    conflicted_live: Vec<review::Model>,
 }
 
 fn areas(list: &[ProgramArea]) -> ProgramAreas {
@@ -66,13 +68,17 @@ async fn build<C: ConnectionTrait>(db: &C, s: &Solicitation, settings: &ReviewSe
     let mut pinned = Vec::new();
     let mut excluded = Vec::new();
     let mut live = BTreeMap::new();
+    let mut conflicted_live = Vec::new();
     for row in rows {
+        if conflicted.contains(&(row.application_id, row.reviewer_id)) {
+            if row.status != ReviewStatus::Released.as_str() {
+                conflicted_live.push(row);
+            }
+            continue;
+        }
         let Some(p) = pair(&row.application_id, &row.reviewer_id) else {
             continue;
         };
-        if conflicted.contains(&(row.application_id, row.reviewer_id)) {
-            continue;
-        }
         if row.status == ReviewStatus::Released.as_str() {
             // Taken back by an officer: not proposed again.
             excluded.push(p);
@@ -113,6 +119,7 @@ async fn build<C: ConnectionTrait>(db: &C, s: &Solicitation, settings: &ReviewSe
         apps,
         reviewers,
         live,
+        conflicted_live,
     })
 }
 
@@ -231,6 +238,13 @@ where
     let (settings, _) = pool::settings(&txn, s.id).await?;
     let detected = conflicts::detect(&txn, actor, s.id, now).await?;
     let mut built = build(&txn, s, &settings).await?;
+    // A conflict found after the reviewer was assigned takes the assignment away (a review
+    // they submitted no longer counts); the solver below fills the place.
+    let mut released = 0;
+    for row in std::mem::take(&mut built.conflicted_live) {
+        release(&txn, row, now).await?;
+        released += 1;
+    }
     if built.apps.is_empty() {
         return Err(ScoringError::Conflict(
             "there are no submitted applications to assign".to_string(),
@@ -249,7 +263,7 @@ where
         .enumerate()
         .flat_map(|(a, rs)| rs.iter().map(move |r| (a, *r)))
         .collect();
-    let (mut added, mut released, mut kept) = (0, 0, 0);
+    let (mut added, mut kept) = (0, 0);
     for (key, row) in std::mem::take(&mut built.live) {
         if wanted.contains(&key) {
             kept += 1;
@@ -323,6 +337,44 @@ where
     Ok(out)
 }
 
+/// What checking for conflicts did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConflictCheck {
+    /// Conflicts found and recorded now.
+    pub detected: usize,
+    /// Assignments taken away because their pair is conflicted; the next assignment run
+    /// gives those applications other reviewers.
+    pub released: usize,
+}
+
+/// Finds the conflicts Granary can see for itself (see `conflicts::detect`) and takes away
+/// every live assignment of a conflicted pair, in one transaction.
+pub async fn check_conflicts<C>(db: &C, actor: &Actor, s: &Solicitation, now: DateTime<Utc>) -> Result<ConflictCheck>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let txn = begin_write(db).await?;
+    let detected = conflicts::detect(&txn, actor, s.id, now).await?;
+    let (settings, _) = pool::settings(&txn, s.id).await?;
+    let built = build(&txn, s, &settings).await?;
+    let mut released = 0;
+    for row in built.conflicted_live {
+        let (application, reviewer, review) = (row.application_id, row.reviewer_id, row.id);
+        release(&txn, row, now).await?;
+        audit::record(
+            &txn,
+            actor,
+            AuditEvent::new("assignment.released_for_conflict", "application", application)
+                .after(&serde_json::json!({ "reviewer": reviewer, "review": review })),
+            now,
+        )
+        .await?;
+        released += 1;
+    }
+    txn.commit().await?;
+    Ok(ConflictCheck { detected, released })
+}
+
 /// An officer assigns a reviewer by hand. The pair is pinned: later runs keep it.
 pub async fn assign_manually<C>(
     db: &C,
@@ -349,6 +401,9 @@ where
     {
         return Err(ScoringError::NotFound(format!("submitted application {application}")));
     }
+    // Conflicts Granary can see for itself are recorded first, so a member of the applicant
+    // (or of its fiscal sponsor) cannot be assigned by hand either.
+    conflicts::detect(&txn, actor, s.id, now).await?;
     if conflicts::is_conflicted(&txn, application, reviewer).await? {
         return Err(ScoringError::Conflict(
             "this reviewer has a conflict of interest with the application".to_string(),
@@ -401,7 +456,10 @@ where
     C: ConnectionTrait + TransactionTrait,
 {
     let txn = begin_write(db).await?;
+    // Locked, so a submission racing with this either lands first (and is refused below) or
+    // waits and then finds the assignment released.
     let row = review::Entity::find_by_id(id.as_uuid())
+        .lock_exclusive()
         .one(&txn)
         .await?
         .ok_or_else(|| ScoringError::NotFound(format!("review {id}")))?;

@@ -371,6 +371,19 @@ where
             "the solicitation is still accepting applications; approve a decision after it closes".to_string(),
         ));
     }
+    // An organization with an extension still running may yet submit or withdraw: deciding
+    // now would leave it out for good.
+    if let Some(e) = granary_applications::extensions(db, s.id)
+        .await?
+        .into_iter()
+        .filter(|e| e.until > now)
+        .max_by_key(|e| e.until)
+    {
+        return Err(ScoringError::Conflict(format!(
+            "an extension lets an applicant submit until {}; approve a decision after it ends",
+            granary_core::time::format_instant(e.until, s.time_zone())
+        )));
+    }
     let txn = begin_write(db).await?;
     let row = decision::Entity::find_by_id(id.as_uuid())
         .lock_exclusive()

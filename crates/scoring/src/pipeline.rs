@@ -322,12 +322,15 @@ fn anonymize(text: &str, set: &ReviewSet, application: usize) -> String {
     // Longest numbers first so "reviewer 12" is not caught by "reviewer 1".
     let mut order: Vec<(usize, usize)> = reviewers.iter().enumerate().map(|(n, r)| (*r, n)).collect();
     order.sort_by_key(|(r, _)| std::cmp::Reverse(r.to_string().len()));
+    // Each replacement is written with markers that no later pattern can match ("reviewer"
+    // and the number are not separated by a space until the end), so "reviewer 1" put in for
+    // reviewer 0 is not taken for reviewer 1 afterwards.
     for (r, n) in order {
         for word in ["reviewer", "Reviewer"] {
-            out = out.replace(&format!("{word} {r}"), &format!("\u{1}{} {}", word, n + 1));
+            out = out.replace(&format!("{word} {r}"), &format!("{word}\u{1}{}\u{2}", n + 1));
         }
     }
-    out.replace('\u{1}', "")
+    out.replace('\u{1}', " ").replace('\u{2}', "")
 }
 
 /// The scenario a config asks for: the declared mechanisms with the what-if changes.
@@ -414,4 +417,27 @@ pub fn compute(
 ) -> Result<DecisionResult, DecisionError> {
     let prepared = prepare(inputs, config, seed)?;
     Ok(finish(inputs, config, &prepared)?.2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reviewers_are_numbered_once_and_never_renumbered() {
+        let rubric = aggregate::Rubric::new(vec![Decimal::TEN]).unwrap();
+        let reviews = (0..3)
+            .map(|r| aggregate::Review {
+                application: 0,
+                reviewer: r,
+                scores: vec![Decimal::from(5)],
+            })
+            .collect();
+        let set = ReviewSet::new(rubric, 1, 3, reviews).unwrap();
+        let text = "reviewer 0 scores high, Reviewer 1 low and reviewer 2 in between";
+        assert_eq!(
+            anonymize(text, &set, 0),
+            "reviewer 1 scores high, Reviewer 2 low and reviewer 3 in between"
+        );
+    }
 }

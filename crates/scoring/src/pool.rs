@@ -380,9 +380,12 @@ where
         .one(&txn)
         .await?
         .ok_or_else(|| ScoringError::NotFound(format!("reviewer {reviewer} in this pool")))?;
+    // Locked, so a submission racing with this either lands first (and is refused below)
+    // or waits and then finds its assignment released.
     let theirs = review::Entity::find()
         .filter(review::Column::SolicitationId.eq(solicitation.as_uuid()))
         .filter(review::Column::ReviewerId.eq(reviewer.as_uuid()))
+        .lock_exclusive()
         .all(&txn)
         .await?;
     if theirs.iter().any(|r| r.status == ReviewStatus::Submitted.as_str()) {
@@ -395,8 +398,10 @@ where
         .into_iter()
         .filter(|r| r.status != ReviewStatus::Released.as_str())
     {
+        let version = r.version + 1;
         let mut am = r.into_active_model();
         am.status = Set(ReviewStatus::Released.as_str().to_string());
+        am.version = Set(version);
         am.updated_at = Set(now);
         am.update(&txn).await?;
         released += 1;

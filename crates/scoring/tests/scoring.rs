@@ -315,6 +315,33 @@ async fn assignment_honours_conflicts_and_loads_and_a_late_conflict_is_replaced(
         !all.iter()
             .any(|r| r.application_id == w.apps[2] && r.reviewer == victim.1)
     );
+
+    // A reviewer joins an applicant organization after being assigned to its application:
+    // checking conflicts finds it and takes the assignment away at once, and the next run
+    // gives the application someone else.
+    let (app1, joiner) = all
+        .iter()
+        .find(|r| r.application_id == w.apps[1])
+        .map(|r| (r.application_id, r.reviewer))
+        .unwrap();
+    add_member(&w.t.db, &officer(), w.orgs[1], joiner, Role::Staff, t0())
+        .await
+        .unwrap();
+    let check = assign::check_conflicts(&w.t.db, &officer(), &w.s, t0()).await.unwrap();
+    assert_eq!((check.detected, check.released), (1, 1));
+    let now = reviews::of_application(&w.t.db, app1).await.unwrap();
+    assert!(!live(&now).iter().any(|r| r.reviewer == joiner));
+    // Nor can an officer assign them back by hand.
+    let err = assign::assign_manually(&w.t.db, &officer(), &w.s, app1, joiner, t0())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("conflict of interest"), "{err}");
+    let fourth = assign::run(&w.t.db, &officer(), &w.s, t0()).await.unwrap();
+    assert!(fourth.added >= 1);
+    let now = reviews::of_application(&w.t.db, app1).await.unwrap();
+    let now = live(&now);
+    assert_eq!(now.len(), 2);
+    assert!(!now.iter().any(|r| r.reviewer == joiner));
     audit::verify(&w.t.db).await.unwrap();
 }
 

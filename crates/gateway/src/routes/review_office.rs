@@ -33,7 +33,6 @@ use granary_scoring::{
 use granary_solicitations::Solicitation;
 use granary_solicitations::model::{Mechanism, ProgramArea};
 use rust_decimal::Decimal;
-use sea_orm::TransactionSession;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Auth;
@@ -381,21 +380,15 @@ pub async fn api_record_conflict(
     Ok((StatusCode::CREATED, Json(d)).into_response())
 }
 
-async fn detect_conflicts(state: &AppState, auth: &Auth, s: &Solicitation) -> AppResult<usize> {
-    let txn = granary_core::db::begin_write(&state.db).await?;
-    let n = conflicts::detect(&txn, &auth.actor()?, s.id, state.now()).await?;
-    txn.commit().await?;
-    Ok(n)
-}
-
 pub async fn api_detect_conflicts(
     auth: Auth,
     State(state): State<AppState>,
     Path(raw): Path<String>,
-) -> AppResult<Json<serde_json::Value>> {
+) -> AppResult<Json<assign::ConflictCheck>> {
     let s = review_solicitation(&state, &auth, &raw, true).await?;
-    let n = detect_conflicts(&state, &auth, &s).await?;
-    Ok(Json(serde_json::json!({ "detected": n })))
+    Ok(Json(
+        assign::check_conflicts(&state.db, &auth.actor()?, &s, state.now()).await?,
+    ))
 }
 
 pub async fn api_run_assignment(
@@ -834,6 +827,7 @@ fn desk_notice(code: Option<&str>) -> Option<String> {
             "pool" => "The reviewer pool was updated.",
             "removed" => "The reviewer was taken out of the pool.",
             "detected" => "Conflicts were checked; any new ones are listed below.",
+            "detected-released" => "Conflicts were checked. Reviewers found to be conflicted lost those assignments; run assignment to give the applications other reviewers.",
             "conflict" => {
                 "The conflict was recorded; if the reviewer had that application, it went to another reviewer."
             }
@@ -1045,8 +1039,13 @@ pub async fn remove_pool_member(
 /// `POST /manage/solicitations/{id}/review/conflicts/detect`.
 pub async fn detect(auth: Auth, State(state): State<AppState>, Path(raw): Path<String>) -> AppResult<Response> {
     let s = review_solicitation(&state, &auth, &raw, true).await?;
-    detect_conflicts(&state, &auth, &s).await?;
-    Ok(redirect_desk(&s, "detected", "conflicts"))
+    let check = assign::check_conflicts(&state.db, &auth.actor()?, &s, state.now()).await?;
+    let notice = if check.released > 0 {
+        "detected-released"
+    } else {
+        "detected"
+    };
+    Ok(redirect_desk(&s, notice, "conflicts"))
 }
 
 /// `POST /manage/solicitations/{id}/review/conflicts`: an officer records a conflict.
@@ -1842,7 +1841,12 @@ async fn render_decision(
         config: serde_json::to_string_pretty(&d.config).unwrap_or_default(),
         summary: summary(&d.result),
         rows: d.result.applications.iter().map(rank_row).collect(),
-        solicitation_closed: s.status == granary_solicitations::Status::Closed,
+        solicitation_closed: !matches!(
+            s.effective_status(state.now()),
+            granary_solicitations::Status::Draft
+                | granary_solicitations::Status::Forecasted
+                | granary_solicitations::Status::Open
+        ),
     };
     let html = state.views.page(
         &auth.chrome(),
