@@ -122,6 +122,25 @@ async fn an_officer_ranks_tries_a_weight_studies_sensitivity_and_approves() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().contains("enter a whole number"));
     assert!(r.text().contains("value=\"three\""), "what was typed stays in the form");
+    // A save from a page opened before someone else saved is refused, keeping what was typed.
+    let r = officer
+        .post_form(
+            &format!("/manage/solicitations/{sid}/review/settings"),
+            &[
+                ("version", "0"),
+                ("reviews_per_application", "3"),
+                ("min_load", "0"),
+                ("max_load", "11"),
+                ("disagreement_percent", "20"),
+                ("calibration", "none"),
+                ("funding_mode", "rank_order"),
+                ("available_funds", "5000000"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(r.text().contains("Someone saved these settings"));
+    assert!(r.text().contains("value=\"11\""), "what was typed stays in the form");
 
     // The ranking with the declared weights: the funding line is rank order with skipping.
     let r = json(

@@ -964,6 +964,15 @@ pub async fn save_settings(
             )
             .await
         }
+        Err(ScoringError::VersionConflict { .. }) => {
+            // Keep what was typed; the form now carries the current version, so saving again
+            // replaces the other person's settings on purpose.
+            let errors = vec![field_error(
+                "",
+                "Someone saved these settings after you opened them. Your values are below: save again to keep them, or reload the page to see theirs.",
+            )];
+            render_desk(&state, &auth, &s, None, errors, Some((new, p)), StatusCode::CONFLICT).await
+        }
         Err(e) => desk_error(&state, &auth, &s, e).await,
     }
 }
