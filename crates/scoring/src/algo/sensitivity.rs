@@ -2927,6 +2927,27 @@ mod tests {
         .unwrap()
     }
 
+    /// A case proptest found (CI, 2026-12-04): in exact funding, the intervals report one
+    /// funded set over [0, 5.6) while drawing the funding line at 5.52 gives another. A known
+    /// defect of `refine_exact`, not yet fixed: run with `cargo test -- --ignored`.
+    #[test]
+    #[ignore = "known defect in exact-funding intervals, see the comment"]
+    fn exact_mode_regression_five_applications() {
+        let data = vec![
+            (15u8, 52u8, 103u8),
+            (43, 7, 158),
+            (36, 170, 44),
+            (19, 78, 31),
+            (9, 91, 23),
+        ];
+        let mech = vec![("y", Mechanism::BonusPoints { points: dec!(3) })];
+        let comp = random_case(data.len(), &data, mech, 11);
+        let base = comp.declared_scenario();
+        let config = FundingConfig::exact(Money::from_dollars(18 * 1_000).unwrap());
+        let s = weight_intervals(&comp, &base, &config, "y", (dec!(0), dec!(8))).unwrap();
+        check_against_grid(&comp, &base, &config, &s);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
 
