@@ -599,7 +599,13 @@ fn refine_exact(
             continue;
         }
         let mut split = None;
-        for (nb, lo, hi) in [(k.wrapping_sub(1), p.start, p.sample), (k + 1, p.sample, p.end)] {
+        // The sample itself belongs to both halves: when the two totals are equal exactly at
+        // the sample, the tie rules may draw this piece's set there while the other set is
+        // best just past it, so that weight splits the piece too.
+        for (nb, lo, hi, towards_start) in [
+            (k.wrapping_sub(1), p.start, p.sample, true),
+            (k + 1, p.sample, p.end, false),
+        ] {
             let Some(other) = pieces.get(nb) else { continue };
             if other.state == p.state {
                 continue;
@@ -612,7 +618,12 @@ fn refine_exact(
             let Some(w) = (a2 - a1).checked_div(s1 - s2) else {
                 continue;
             };
-            if w > lo && w < hi {
+            let inside = if towards_start {
+                w > lo && w <= hi
+            } else {
+                w >= lo && w < hi
+            };
+            if inside {
                 split = Some((w, divides_exactly(a2 - a1, s1 - s2, w)));
                 break;
             }
@@ -2927,11 +2938,11 @@ mod tests {
         .unwrap()
     }
 
-    /// A case proptest found (CI, 2026-12-04): in exact funding, the intervals report one
-    /// funded set over [0, 5.6) while drawing the funding line at 5.52 gives another. A known
-    /// defect of `refine_exact`, not yet fixed: run with `cargo test -- --ignored`.
+    /// A case proptest found (CI, 2026-12-04): in exact funding the totals of {2, 3, 4} and
+    /// {1, 4, 5} are equal at w = 5.5, which was also the piece's sample; the tie rules drew
+    /// {2, 3, 4} there, so the piece was never split and [0, 5.6) was reported as {2, 3, 4}
+    /// although {1, 4, 5} is best from just above 5.5.
     #[test]
-    #[ignore = "known defect in exact-funding intervals, see the comment"]
     fn exact_mode_regression_five_applications() {
         let data = vec![
             (15u8, 52u8, 103u8),
