@@ -20,13 +20,21 @@
 //! time make the times vary from run to run.
 
 #![allow(clippy::print_stdout, reason = "a benchmark prints its figures")]
+#![allow(
+    clippy::duplicate_mod,
+    reason = "each example includes the shared helpers in examples/common so it also runs on its own"
+)]
 
 use std::time::{Duration, Instant};
+
+use common::{mib, status_kib};
 
 #[path = "../examples/aggregate_scale.rs"]
 mod aggregate_scale;
 #[path = "../examples/assignment_scale.rs"]
 mod assignment_scale;
+#[path = "../examples/common/mod.rs"]
+mod common;
 #[path = "../examples/funding_scale.rs"]
 mod funding_scale;
 #[path = "../examples/sensitivity_scale.rs"]
@@ -35,21 +43,10 @@ mod sensitivity_scale;
 /// One timed step: what, how long, and whether it counts toward the part's target.
 type Step = (String, Duration, bool);
 
-/// A figure of `/proc/self/status` in KiB (`VmRSS`, `VmHWM`).
-fn status_kib(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
 /// Sets the peak resident set (VmHWM) back to the current one; false where the kernel does
 /// not allow it (then the peak is the process's since it started).
 fn reset_peak() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
-fn mib(kib: u64) -> String {
-    format!("{}.{} MiB", kib / 1024, (kib % 1024) * 10 / 1024)
 }
 
 fn secs(d: Duration) -> String {

@@ -10,6 +10,9 @@
 
 #![allow(clippy::print_stdout, reason = "an example prints its figures")]
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::cmp::Reverse;
 use std::time::{Duration, Instant};
 
@@ -19,30 +22,14 @@ use granary_scoring::algo::calibration::{
 };
 use rust_decimal::Decimal;
 
+use common::Rng;
+
 const APPLICATIONS: usize = 50_000;
 const REVIEWERS: usize = 2_000;
 const REVIEWS_EACH: usize = 3;
 const POINTS: [i64; 4] = [40, 30, 20, 10];
 /// The funding line is drawn under the best tenth.
 const FUNDED: usize = APPLICATIONS / 10;
-
-/// SplitMix64: a small seeded generator so every run of a seed builds the same reviews.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A whole number from `low` to `high`, both included.
-    fn between(&mut self, low: i64, high: i64) -> i64 {
-        low + i64::try_from(self.next() % u64::try_from(high - low + 1).unwrap()).unwrap()
-    }
-}
 
 /// True quality per application and bias per reviewer, in thousandths of the points.
 struct World {
@@ -84,17 +71,8 @@ fn build(seed: u64) -> World {
     World { quality, reviews }
 }
 
-/// Peak resident memory so far, from the kernel's own count.
 fn peak_memory() -> String {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kib = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
-    match kib {
-        Some(kib) => format!("{}.{} MiB", kib / 1024, (kib % 1024) * 10 / 1024),
-        None => "unknown".to_owned(),
-    }
+    common::status_kib("VmHWM:").map_or_else(|| "unknown".to_owned(), common::mib)
 }
 
 /// Application numbers from best to worst, ties to the lower number.

@@ -10,6 +10,9 @@
 
 #![allow(clippy::print_stdout, reason = "an example prints its figures")]
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::time::{Duration, Instant};
 
 use granary_scoring::algo::assignment::{
@@ -17,36 +20,21 @@ use granary_scoring::algo::assignment::{
     solve_with, verify_optimal,
 };
 
+use common::Rng;
+
 const REVIEWERS_NEEDED: u32 = 3;
 const AREAS: u64 = 12;
 const MIN_LOAD: u32 = 60;
 const MAX_LOAD: u32 = 90;
 
-/// SplitMix64: a small seeded generator so every run of a seed builds the same problem.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+/// One to three distinct program areas out of twelve.
+fn areas(rng: &mut Rng) -> ProgramAreas {
+    let count = 1 + rng.below(3) as u32;
+    let mut bits = 0u64;
+    while bits.count_ones() < count {
+        bits |= 1 << rng.below(AREAS);
     }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    /// One to three distinct program areas out of twelve.
-    fn areas(&mut self) -> ProgramAreas {
-        let count = 1 + self.below(3) as u32;
-        let mut bits = 0u64;
-        while bits.count_ones() < count {
-            bits |= 1 << self.below(AREAS);
-        }
-        ProgramAreas::from_bits(bits)
-    }
+    ProgramAreas::from_bits(bits)
 }
 
 fn build(seed: u64, applications: usize, reviewers: usize, conflicts_per_thousand: u64) -> AssignmentProblem {
@@ -55,12 +43,12 @@ fn build(seed: u64, applications: usize, reviewers: usize, conflicts_per_thousan
     let applications = (0..n)
         .map(|_| ApplicationNeeds {
             reviewers_needed: REVIEWERS_NEEDED,
-            areas: rng.areas(),
+            areas: areas(&mut rng),
         })
         .collect();
     let reviewers = (0..m)
         .map(|_| ReviewerCapacity {
-            expertise: rng.areas(),
+            expertise: areas(&mut rng),
             min_load: MIN_LOAD,
             max_load: MAX_LOAD,
         })
@@ -85,10 +73,7 @@ fn build(seed: u64, applications: usize, reviewers: usize, conflicts_per_thousan
 
 /// Peak resident memory of this process in MiB (VmHWM), if the system reports it.
 fn peak_memory_mib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024)
+    common::status_kib("VmHWM:").map(|kib| kib / 1024)
 }
 
 fn seconds(d: Duration) -> String {

@@ -8,6 +8,9 @@
 //! (`cargo bench -p granary-scoring --bench scoring`) runs it with 50,000 through [`run`].
 #![allow(clippy::print_stdout)]
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
@@ -15,66 +18,11 @@ use granary_core::Money;
 use granary_scoring::algo::funding::{FundingConfig, FundingMode, FundingResult, Optimality, draw, draw_into};
 use granary_scoring::algo::lottery::LotterySeed;
 use granary_scoring::algo::ranking::{Candidate, Competition, Ranking};
-use granary_solicitations::model::{Establishment, Mechanism, PriorityConsideration};
+use granary_solicitations::model::Mechanism;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-/// SplitMix64: a small, fixed pseudo-random sequence, so every run uses the same data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A whole number from `low` to `high`, both included.
-    fn between(&mut self, low: i64, high: i64) -> i64 {
-        low + (self.next() % (high - low + 1) as u64) as i64
-    }
-
-    /// True `percent` times in a hundred.
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
-
-fn consideration(key: &str, name: &str, mechanism: Mechanism) -> PriorityConsideration {
-    PriorityConsideration {
-        key: key.to_string(),
-        name: name.to_string(),
-        description: String::new(),
-        established_by: Establishment::SelfAttested {
-            statement: name.to_string(),
-        },
-        mechanism,
-    }
-}
-
-/// Peak resident memory so far, in KiB (VmHWM in /proc/self/status).
-fn peak_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn mib(kib: u64) -> String {
-    format!("{}.{} MiB", kib / 1024, (kib % 1024) * 10 / 1024)
-}
-
-fn ms(d: Duration) -> String {
-    let us = d.as_micros();
-    format!("{}.{:03} ms", us / 1000, us % 1000)
-}
+use common::{Rng, consideration, mib, ms, peak_kib};
 
 fn summary(label: &str, comp: &Competition, ranking: &Ranking, r: &FundingResult) {
     let funded = r.funded().count();
