@@ -5,8 +5,7 @@
 //! else opens their review. Once the program office releases its decision, the applicant
 //! reads the waterfall with reviewers numbered, never named.
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{Method, StatusCode};
 use chrono::Duration;
 use granary_core::Actor;
 use granary_core::id::{ApplicationId, OrganizationId, UserId};
@@ -26,23 +25,7 @@ fn setup_actor() -> Actor {
 }
 
 async fn json(b: &mut Browser<'_>, method: Method, uri: &str, body: serde_json::Value) -> Reply {
-    let cookies = b
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
-    b.g.send(
-        Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(header::COOKIE, cookies)
-            .header("x-csrf-token", b.csrf())
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body.to_string()))
-            .unwrap(),
-    )
-    .await
+    crate::access::send_with(b, &method, uri, "application/json", body.to_string().into_bytes()).await
 }
 
 async fn user_id(g: &Granary, email: &str) -> UserId {

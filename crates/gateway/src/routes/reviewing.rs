@@ -1337,12 +1337,7 @@ pub async fn api_save(
         state.now(),
     )
     .await;
-    match saved {
-        Ok(r) => Ok(Json(review_json(&state, &r)).into_response()),
-        Err(ScoringError::VersionConflict { current }) => Ok(version_conflict(current, b.version)),
-        Err(ScoringError::NotFound(_)) => Err(no_review()),
-        Err(e) => Err(e.into()),
-    }
+    api_answer(&state, saved, b.version)
 }
 
 /// `POST /api/v1/reviews/{id}/submit`: submits, every criterion scored.
@@ -1366,9 +1361,14 @@ pub async fn api_submit(
         state.now(),
     )
     .await;
-    match submitted {
-        Ok(r) => Ok(Json(review_json(&state, &r)).into_response()),
-        Err(ScoringError::VersionConflict { current }) => Ok(version_conflict(current, b.version)),
+    api_answer(&state, submitted, b.version)
+}
+
+/// The API's answer to a save or a submission that started from `version`.
+fn api_answer(state: &AppState, done: granary_scoring::Result<Review>, version: i32) -> AppResult<Response> {
+    match done {
+        Ok(r) => Ok(Json(review_json(state, &r)).into_response()),
+        Err(ScoringError::VersionConflict { current }) => Ok(version_conflict(current, version)),
         Err(ScoringError::NotFound(_)) => Err(no_review()),
         Err(e) => Err(e.into()),
     }
