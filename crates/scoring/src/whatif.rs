@@ -109,6 +109,10 @@ pub fn check_mechanisms(s: &Solicitation, mechanisms: &BTreeMap<String, Option<M
     Ok(())
 }
 
+fn cannot_compute(e: impl std::fmt::Display) -> ScoringError {
+    ScoringError::Conflict(format!("the decision cannot be computed: {e}"))
+}
+
 /// Previews the decision with the declared mechanisms and, when `mechanisms` changes any,
 /// with the changes, listing the applications whose outcome differs.
 pub async fn what_if<C: ConnectionTrait>(
@@ -118,12 +122,20 @@ pub async fn what_if<C: ConnectionTrait>(
 ) -> Result<WhatIf> {
     check_mechanisms(s, &mechanisms)?;
     let (inputs, base_config) = inputs_and_config(db, s, BTreeMap::new()).await?;
-    let seed = preview_seed(&inputs);
-    let compute = |config: &DecisionConfig| {
-        pipeline::compute(&inputs, config, seed)
-            .map_err(|e| ScoringError::Conflict(format!("the decision cannot be computed: {e}")))
-    };
-    let declared = compute(&base_config)?;
+    preview(s, &inputs, &base_config, mechanisms)
+}
+
+/// [`what_if`] on inputs already gathered, with `base_config` the configuration without
+/// what-if changes (`mechanisms` checked by the caller with [`check_mechanisms`]).
+pub fn preview(
+    s: &Solicitation,
+    inputs: &DecisionInputs,
+    base_config: &DecisionConfig,
+    mechanisms: BTreeMap<String, Option<Mechanism>>,
+) -> Result<WhatIf> {
+    let seed = preview_seed(inputs);
+    let compute = |config: &DecisionConfig| pipeline::compute(inputs, config, seed).map_err(cannot_compute);
+    let declared = compute(base_config)?;
     let effective: BTreeMap<String, Option<Mechanism>> = mechanisms
         .into_iter()
         .filter(|(key, m)| {
@@ -209,11 +221,15 @@ pub struct Sensitivity {
 /// every application's flip margin, and each consideration switched off.
 pub async fn sensitivity<C: ConnectionTrait>(db: &C, s: &Solicitation) -> Result<Sensitivity> {
     let (inputs, config) = inputs_and_config(db, s, BTreeMap::new()).await?;
-    let seed = preview_seed(&inputs);
-    let prepared = pipeline::prepare(&inputs, &config, seed)
-        .map_err(|e| ScoringError::Conflict(format!("the decision cannot be computed: {e}")))?;
-    let scenario = pipeline::scenario(&prepared, &config)
-        .map_err(|e| ScoringError::Conflict(format!("the decision cannot be computed: {e}")))?;
+    analyse(&inputs, &config)
+}
+
+/// [`sensitivity`] on inputs already gathered, with the configuration without what-if
+/// changes.
+pub fn analyse(inputs: &DecisionInputs, config: &DecisionConfig) -> Result<Sensitivity> {
+    let seed = preview_seed(inputs);
+    let prepared = pipeline::prepare(inputs, config, seed).map_err(cannot_compute)?;
+    let scenario = pipeline::scenario(&prepared, config).map_err(cannot_compute)?;
     let ranges: Vec<(String, Decimal, Decimal)> = inputs
         .considerations
         .iter()

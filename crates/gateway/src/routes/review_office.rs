@@ -1371,22 +1371,34 @@ pub async fn ranking(
     let s = review_solicitation(&state, &auth, &raw, false).await?;
     let p = query_pairs(q.as_deref());
     let (mechanisms, mut errors) = read_mechanisms(&s, &p);
-    let (preview, error) = if errors.is_empty() {
-        match whatif::what_if(&state.db, &s, mechanisms.clone()).await {
-            Ok(w) => (Some(w), None),
+    // The reviews are read once for the preview and the sensitivity analysis.
+    let gathered = match whatif::inputs_and_config(&state.db, &s, BTreeMap::new()).await {
+        Ok(g) => Ok(g),
+        Err(e @ (ScoringError::Conflict(_) | ScoringError::NotFound(_))) => Err(e.to_string()),
+        Err(e) => return Err(e.into()),
+    };
+    let checked = errors.is_empty()
+        && match whatif::check_mechanisms(&s, &mechanisms) {
+            Ok(()) => true,
             Err(ScoringError::Invalid(v)) => {
                 errors.extend(v.0);
-                (whatif::what_if(&state.db, &s, BTreeMap::new()).await.ok(), None)
+                false
             }
+            Err(e) => return Err(e.into()),
+        };
+    let (preview, error) = match &gathered {
+        Err(message) if checked => (None, Some(message.clone())),
+        Err(_) => (None, None),
+        Ok((inputs, base)) if checked => match whatif::preview(&s, inputs, base, mechanisms.clone()) {
+            Ok(w) => (Some(w), None),
             Err(e @ (ScoringError::Conflict(_) | ScoringError::NotFound(_))) => (None, Some(e.to_string())),
             Err(e) => return Err(e.into()),
-        }
-    } else {
-        (whatif::what_if(&state.db, &s, BTreeMap::new()).await.ok(), None)
+        },
+        Ok((inputs, base)) => (whatif::preview(&s, inputs, base, BTreeMap::new()).ok(), None),
     };
-    let (sensitivity, sensitivity_error) = match &preview {
-        Some(w) if w.declared.funded > 0 || !w.declared.applications.is_empty() => {
-            match whatif::sensitivity(&state.db, &s).await {
+    let (sensitivity, sensitivity_error) = match (&preview, &gathered) {
+        (Some(w), Ok((inputs, base))) if w.declared.funded > 0 || !w.declared.applications.is_empty() => {
+            match whatif::analyse(inputs, base) {
                 Ok(x) => (Some(sensitivity_view(&x)), None),
                 Err(e @ ScoringError::Conflict(_)) => (None, Some(e.to_string())),
                 Err(e) => return Err(e.into()),
